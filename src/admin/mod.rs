@@ -1,0 +1,3 @@
+//! The `rebound` admin subcommands, one file each.
+
+pub mod parse;

@@ -1,0 +1,28 @@
+//! Non-standard bounce formats of real MTAs and providers, one module each. This list is the
+//! only central edit when a format is added, and its order is the try order: the first format
+//! whose cheap `sniff` accepts the message and whose `parse` returns something wins.
+
+use super::message::Message;
+use super::verdict::{Kind, Recipient};
+
+/// What a format extracts from a message. The reason layer fills `reason`/`hard` afterwards
+/// unless the format's own text stated the reason.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub kind: Kind,
+    pub recipients: Vec<Recipient>,
+    pub evidence: Vec<String>,
+}
+
+/// One MTA or provider bounce format.
+pub struct Format {
+    /// Short name, used as the detector: `lhost/<name>`.
+    pub name: &'static str,
+    /// Cheap test on headers (From, Subject, X-Mailer, ...): may this format apply?
+    pub sniff: fn(&Message) -> bool,
+    /// Extract recipients; `None` when the message is not of this format after all.
+    pub parse: fn(&Message) -> Option<Parsed>,
+}
+
+/// The registry, in try order.
+pub const FORMATS: &[Format] = &[];

@@ -6,6 +6,7 @@
 //! import of a file the agent already recorded is a no-op.
 
 pub mod policy;
+pub mod query;
 pub mod schema;
 pub mod time;
 
@@ -151,8 +152,7 @@ impl Store {
     }
 
     fn user_version(&self) -> rusqlite::Result<i64> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))
     }
 
     /// Run `f`, retrying while SQLite reports busy/locked beyond its own busy handler (a WAL

@@ -418,14 +418,16 @@ fn sample_delivery(r: &mut Report, g: &Global, user: Option<&DeliveryUser>) {
         return;
     }
     let root = nix::unistd::Uid::current().is_root();
-    if let (true, Some(u)) = (root, user) {
+    if let (true, Some(u)) = (root, user.filter(|u| u.uid != 0)) {
         let _ = nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(u.uid)), None);
     }
     let mut cmd = Command::new(&lda);
     if let Some(c) = &g.config {
         cmd.arg("-c").arg(c);
     }
-    if let (true, Some(u)) = (root, user) {
+    // As root the agent needs `-d` to drop to (it never writes as root); a root delivery
+    // user is only possible with -o maildir=, which is passed below.
+    if let (true, Some(u)) = (root, user.filter(|u| u.uid != 0)) {
         cmd.arg("-d").arg(&u.name);
     }
     for o in &g.options {

@@ -68,15 +68,16 @@ impl Rows {
     }
 
     /// The rows as JSON objects (keys in column order).
-    pub fn objects(&self) -> Vec<serde_json::Map<String, Value>> {
+    pub fn objects(&self) -> Vec<Obj> {
         self.rows
             .iter()
             .map(|r| {
-                self.columns
+                Obj(self
+                    .columns
                     .iter()
                     .cloned()
-                    .zip(r.iter().cloned())
-                    .collect::<serde_json::Map<_, _>>()
+                    .zip(r.iter().cloned().map(Json::Value))
+                    .collect())
             })
             .collect()
     }
@@ -101,7 +102,7 @@ impl Rows {
         writeln!(out, "[")?;
         for (i, o) in objects.iter().enumerate() {
             let sep = if i + 1 < objects.len() { "," } else { "" };
-            writeln!(out, "{}{sep}", Value::Object(o.clone()))?;
+            writeln!(out, "{o}{sep}")?;
         }
         writeln!(out, "]")
     }
@@ -156,6 +157,74 @@ impl Rows {
             writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
+    }
+}
+
+/// A JSON object that keeps its keys in the order they were pushed (serde_json's own map
+/// sorts them), so that column order is the same in every format.
+#[derive(Debug, Clone, Default)]
+pub struct Obj(pub Vec<(String, Json)>);
+
+/// A value inside an [`Obj`].
+#[derive(Debug, Clone)]
+pub enum Json {
+    Value(Value),
+    Obj(Obj),
+    List(Vec<Obj>),
+}
+
+impl Obj {
+    pub fn push(&mut self, key: &str, value: impl Into<Json>) -> &mut Obj {
+        self.0.push((key.to_string(), value.into()));
+        self
+    }
+}
+
+impl From<Value> for Json {
+    fn from(v: Value) -> Json {
+        Json::Value(v)
+    }
+}
+
+impl From<Obj> for Json {
+    fn from(o: Obj) -> Json {
+        Json::Obj(o)
+    }
+}
+
+impl From<Vec<Obj>> for Json {
+    fn from(l: Vec<Obj>) -> Json {
+        Json::List(l)
+    }
+}
+
+impl serde::Serialize for Obj {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Value(v) => v.serialize(s),
+            Json::Obj(o) => o.serialize(s),
+            Json::List(l) => l.serialize(s),
+        }
+    }
+}
+
+impl std::fmt::Display for Obj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_string(self) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => Err(std::fmt::Error),
+        }
     }
 }
 
@@ -289,6 +358,10 @@ mod tests {
         assert_eq!(parsed[0]["address"], "joe@example.com");
         assert_eq!(parsed[1]["cause"], Value::Null);
         assert_eq!(s.lines().count(), 4);
+        assert!(
+            s.contains("{\"address\":\"joe@example.com\",\"cause\":\"hard\",\"n\":3}"),
+            "{s}"
+        );
     }
 
     #[test]

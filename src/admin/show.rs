@@ -3,12 +3,12 @@
 //! diagnostics and the evidence that decided each verdict), one event by id, or one message
 //! by its Maildir file name. Humans get labelled blocks; `--json` one object.
 
-use super::output::{Format, FormatArgs, Rows, cause_colour, colour_stdout, paint, plain};
+use super::output::{Format, FormatArgs, Obj, Rows, cause_colour, colour_stdout, paint, plain};
 use super::{Access, Global};
 use crate::exit::AdminExit;
 use crate::store::{policy, query, time};
 use anyhow::bail;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,11 +50,8 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
             return print_records(&events, format, "event");
         }
         let mut o = rows.objects().remove(0);
-        o.insert(
-            "events".into(),
-            Value::Array(events.objects().into_iter().map(Value::Object).collect()),
-        );
-        println!("{}", Value::Object(o));
+        o.push("events", events.objects());
+        println!("{o}");
         return Ok(AdminExit::Ok);
     }
     let address = super::address_arg(what)?;
@@ -68,30 +65,48 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     )?;
     let history = Rows::query(conn, query::HISTORY_SQL, [&address])?;
     if format != Format::Table {
-        let mut o = Map::new();
-        o.insert("address".into(), Value::from(address.as_str()));
-        o.insert("suppressed".into(), Value::from(sup.is_some()));
-        o.insert("suppression".into(), serde_json::to_value(&sup)?);
-        o.insert(
-            "override".into(),
-            match &ov {
-                Some(v) => serde_json::json!({"action": v.action, "at": v.at, "note": v.note, "actor": v.actor}),
-                None => Value::Null,
-            },
-        );
-        o.insert(
-            "soft_count".into(),
-            soft.objects()
-                .into_iter()
-                .next()
-                .map(Value::Object)
-                .unwrap_or(Value::Null),
-        );
-        o.insert(
-            "events".into(),
-            Value::Array(history.objects().into_iter().map(Value::Object).collect()),
-        );
-        println!("{}", Value::Object(o));
+        let opt = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
+        let mut o = Obj::default();
+        o.push("address", Value::from(address.as_str()));
+        o.push("suppressed", Value::from(sup.is_some()));
+        match &sup {
+            Some(s) => {
+                let mut so = Obj::default();
+                so.push("cause", Value::from(s.cause.as_str()))
+                    .push("reason", opt(&s.reason))
+                    .push("since", Value::from(s.since.as_str()))
+                    .push("until", opt(&s.until))
+                    .push("note", opt(&s.note))
+                    .push("event", s.event.map(Value::from).unwrap_or(Value::Null))
+                    .push("status", opt(&s.status))
+                    .push("feedback_type", opt(&s.feedback_type))
+                    .push("diagnostic", opt(&s.diagnostic))
+                    .push("file", opt(&s.file));
+                o.push("suppression", so);
+            }
+            None => {
+                o.push("suppression", Value::Null);
+            }
+        }
+        match &ov {
+            Some(v) => {
+                let mut vo = Obj::default();
+                vo.push("action", Value::from(v.action.as_str()))
+                    .push("at", Value::from(v.at.as_str()))
+                    .push("note", opt(&v.note))
+                    .push("actor", opt(&v.actor));
+                o.push("override", vo);
+            }
+            None => {
+                o.push("override", Value::Null);
+            }
+        }
+        match soft.objects().into_iter().next() {
+            Some(c) => o.push("soft_count", c),
+            None => o.push("soft_count", Value::Null),
+        };
+        o.push("events", history.objects());
+        println!("{o}");
         return Ok(AdminExit::Ok);
     }
     let colour = colour_stdout();

@@ -303,6 +303,9 @@ pub fn normalize_address(address: &str) -> String {
 pub struct Override {
     pub action: String,
     pub at: String,
+    /// The highest event id when the decision was taken: an event of the same second as
+    /// an unsuppress counts only if it was recorded after it.
+    pub mark: Option<i64>,
     pub note: Option<String>,
     pub actor: Option<String>,
 }
@@ -310,7 +313,7 @@ pub struct Override {
 /// Read the override of one address.
 pub fn override_of(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result<Option<Override>> {
     tx.query_row(
-        "SELECT action, at, note, actor FROM overrides WHERE address = ?1",
+        "SELECT action, at, note, actor, mark FROM overrides WHERE address = ?1",
         [address],
         |r| {
             Ok(Override {
@@ -318,6 +321,7 @@ pub fn override_of(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result
                 at: r.get(1)?,
                 note: r.get(2)?,
                 actor: r.get(3)?,
+                mark: r.get(4)?,
             })
         },
     )
@@ -335,17 +339,18 @@ pub fn update_address(
     now: &str,
 ) -> rusqlite::Result<()> {
     let ov = override_of(tx, address)?;
-    let after = match &ov {
-        Some(o) if o.action == "unsuppress" => Some(o.at.as_str()),
-        _ => None,
+    let (after, mark) = match &ov {
+        Some(o) if o.action == "unsuppress" => (Some(o.at.as_str()), o.mark.unwrap_or(i64::MAX)),
+        _ => (None, 0),
     };
     let mut stmt = tx.prepare_cached(
         "SELECT id, at, kind, action, reason, hard, feedback_type FROM events
-         WHERE (address = ?1 OR original = ?1) AND (?2 IS NULL OR at > ?2)
+         WHERE (address = ?1 OR original = ?1)
+           AND (?2 IS NULL OR at > ?2 OR (at = ?2 AND id > ?3))
          ORDER BY at, id",
     )?;
     let events = stmt
-        .query_map(params![address, after], |r| {
+        .query_map(params![address, after, mark], |r| {
             Ok(Event {
                 id: r.get(0)?,
                 at: r.get(1)?,
@@ -455,7 +460,8 @@ pub fn set_override(
     now: &str,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT OR REPLACE INTO overrides (address, action, at, note, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO overrides (address, action, at, note, actor, mark)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT coalesce(max(id), 0) FROM events))",
         params![address, action, now, note, actor],
     )?;
     tx.execute(
@@ -750,6 +756,16 @@ mod tests {
         tx.commit().unwrap();
         assert_eq!(cause(&c, "Joe@example.com"), None);
         assert_eq!(cause(&c, "x@mail.example.net").as_deref(), Some("hard"));
+        // An event of the same second, recorded after the unsuppress, counts.
+        add(&c, 3, NOW, "bounce", "userunknown", 1);
+        let tx = c.transaction().unwrap();
+        update_address(&tx, &p, "Joe@example.com", NOW).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(cause(&c, "Joe@example.com").as_deref(), Some("hard"));
+        let tx = c.transaction().unwrap();
+        set_override(&tx, &p, "Joe@example.com", "unsuppress", None, None, NOW).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(cause(&c, "Joe@example.com"), None);
         // A new hard bounce after the unsuppress suppresses again.
         add(&c, 2, "2026-11-29T00:00:00Z", "bounce", "userunknown", 1);
         let tx = c.transaction().unwrap();
@@ -772,7 +788,7 @@ mod tests {
         let n: i64 = c
             .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 2);
+        assert_eq!(n, 3);
     }
 
     #[test]

@@ -80,6 +80,7 @@ CREATE TABLE overrides (
     address TEXT PRIMARY KEY,             -- exact local part, lower-case domain
     action  TEXT NOT NULL CHECK (action IN ('suppress', 'unsuppress')),
     at      TEXT NOT NULL,                -- ISO 8601 UTC; an unsuppress ignores events up to here
+    mark    INTEGER,                      -- highest events.id when decided (same-second tie-break)
     note    TEXT,
     actor   TEXT
 );

@@ -332,7 +332,35 @@ pub fn override_of(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result
 /// those naming it as final or original recipient, after the admin's last `unsuppress`. A
 /// manual `suppress` wins over everything. Called by `Store::record` inside its transaction
 /// for every address it recorded (final and original), and by [`rebuild`].
+///
+/// A permanent suppression (hard, complaint, manual) cannot be lifted by a new event, so it
+/// is left as it is without reading the address's history: recording stays fast for an
+/// address that keeps bouncing for years. [`reevaluate`] always reads it.
 pub fn update_address(
+    tx: &Transaction,
+    policy: &Policy,
+    address: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let permanent: Option<i64> = tx
+        .prepare_cached(
+            "SELECT 1 FROM suppressions WHERE address = ?1 AND until IS NULL
+               AND cause IN ('hard', 'complaint', 'manual')",
+        )?
+        .query_row([address], |r| r.get(0))
+        .optional()?;
+    if permanent.is_some() {
+        return Ok(());
+    }
+    reevaluate(tx, policy, address, now)
+}
+
+/// Evaluate one address from its history (see [`update_address`]). Only the events that
+/// can weigh are read: hard bounces and complaints of any age; success reports and failures
+/// with a soft reason of the policy from the last `soft_suppress_days + soft_window_days`
+/// days (all of them when soft suppressions last until removed by hand); sender-side
+/// failures, delays and auto-replies never count.
+pub fn reevaluate(
     tx: &Transaction,
     policy: &Policy,
     address: &str,
@@ -347,10 +375,28 @@ pub fn update_address(
         "SELECT id, at, kind, action, reason, hard, feedback_type FROM events
          WHERE (address = ?1 OR original = ?1)
            AND (?2 IS NULL OR at > ?2 OR (at = ?2 AND id > ?3))
+           AND (hard = 1 OR kind = 'complaint'
+                OR ((kind = 'delivered' OR action = 'delivered'
+                     OR lower(reason) IN (SELECT value FROM json_each(?4)))
+                    AND at >= ?5))
          ORDER BY at, id",
     )?;
+    let soft_reasons = serde_json::to_string(
+        &policy
+            .soft_reasons
+            .iter()
+            .map(|r| r.to_ascii_lowercase())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|_| "[]".into());
+    // Soft failures and successes older than a soft suppression could last are forgotten
+    // (they could only have caused one that has expired), which bounds the history read.
+    let horizon = match policy.soft_suppress_days {
+        0 => String::new(),
+        d => time::add_days(now, -(i64::from(d) + i64::from(policy.soft_window_days))),
+    };
     let events = stmt
-        .query_map(params![address, after, mark], |r| {
+        .query_map(params![address, after, mark, soft_reasons, horizon], |r| {
             Ok(Event {
                 id: r.get(0)?,
                 at: r.get(1)?,
@@ -468,7 +514,7 @@ pub fn set_override(
         "INSERT INTO audit (at, action, address, note, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![now, action, address, note, actor],
     )?;
-    update_address(tx, policy, address, now)
+    reevaluate(tx, policy, address, now)
 }
 
 /// Re-evaluate every address the store knows (events, suppressions, overrides, soft counts)
@@ -485,7 +531,7 @@ pub fn rebuild(tx: &Transaction, policy: &Policy, now: &str) -> rusqlite::Result
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for a in &addresses {
-        update_address(tx, policy, a, now)?;
+        reevaluate(tx, policy, a, now)?;
     }
     store_fingerprint(tx, policy)?;
     Ok(addresses.len())

@@ -184,3 +184,63 @@ fn every_table_view_and_column_is_documented() {
         "not documented in rebound-db(5): {missing:?}"
     );
 }
+
+/// rebound.conf(5), POLICY: every `policy.*` key is documented with its default, and the
+/// example parses.
+#[test]
+fn policy_section_documents_every_key() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/rebound.conf.5"))
+            .unwrap();
+    let start = page.find(".SH POLICY").expect("POLICY section");
+    let end = page[start..].find(".\\\" END POLICY").unwrap() + start;
+    let section = unroff(&page[start..end]);
+    let defaults = serde_json::to_value(rebound::store::policy::Policy::default()).unwrap();
+    for (key, value) in defaults.as_object().unwrap() {
+        let shown = match value {
+            serde_json::Value::Array(a) => format!(
+                "[{}]",
+                a.iter()
+                    .map(|v| format!("\\(dq{}\\(dq", v.as_str().unwrap()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            v => v.to_string(),
+        };
+        let tag_br = format!(".BR {key} \"");
+        let tag_f = format!("\\fB{key}\\fR (");
+        assert!(
+            section.contains(&tag_br) || section.contains(&tag_f),
+            "policy.{key} not documented"
+        );
+        let line = section
+            .lines()
+            .find(|l| l.contains(&tag_br) || l.contains(&tag_f))
+            .unwrap();
+        let shown = unroff(&shown);
+        let line_u = unroff(line).replace("\\(dq", "\"");
+        assert!(
+            line_u.contains(&shown.replace("\\(dq", "\"")),
+            "policy.{key}: default {shown} not on {line}"
+        );
+    }
+    let example = section
+        .split(".EX\n")
+        .nth(1)
+        .and_then(|s| s.split(".EE").next())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("rebound.conf");
+    std::fs::write(&conf, example).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .args(["-c", &conf.display().to_string()])
+        .args(["verp", "--decode", "bounces+a=example.com@sender.example"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

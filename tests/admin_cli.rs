@@ -147,6 +147,7 @@ fn export_lists_hard_and_complaints_only() {
         .unwrap();
     assert_eq!(complaint["cause"], "complaint");
     assert_eq!(complaint["feedback_type"], "abuse");
+    assert_eq!(complaint["reason"], "abuse");
     // The soft one is counted, not suppressed.
     assert_eq!(
         site.sql(

@@ -196,11 +196,12 @@ pub fn evaluate(
                         } else {
                             "complaint"
                         },
-                        reason: e.reason.clone().or_else(|| {
-                            (w == Weight::Complaint).then(|| {
-                                e.feedback_type.clone().unwrap_or_else(|| "feedback".into())
-                            })
-                        }),
+                        // A complaint's reason is its Feedback-Type (`abuse`, `fraud`, ...).
+                        reason: if w == Weight::Complaint {
+                            e.feedback_type.clone().or_else(|| e.reason.clone())
+                        } else {
+                            e.reason.clone()
+                        },
                         since: e.at.clone(),
                         until: None,
                         event: Some(e.id),

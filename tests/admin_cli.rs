@@ -567,3 +567,56 @@ fn every_subcommand_has_help() {
         assert!(text.contains("--option"), "{sub}: {text}");
     }
 }
+
+/// An admin who may read the database but not write it or its directory still gets answers
+/// (run as `nobody` when the tests run as root, as in CI).
+#[test]
+fn read_only_admin_can_check_and_export() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipping: needs root to run a command as nobody");
+        return;
+    }
+    let site = Site::new();
+    site.fill();
+    use std::os::unix::fs::PermissionsExt;
+    for p in [site.dir.path().to_path_buf(), site.db()] {
+        let mode = if p.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                REBOUND,
+            ])
+            .args(["-o", &format!("database={}", site.db().display())])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let probe = as_nobody(&["--version"]);
+    if !probe.status.success() {
+        eprintln!("skipping: setpriv cannot run the binary as nobody");
+        return;
+    }
+    assert_eq!(
+        as_nobody(&["check", "joe@example.com"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        as_nobody(&["check", "never@example.com"]).status.code(),
+        Some(0)
+    );
+    let out = as_nobody(&["export"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        csv_addresses(&String::from_utf8_lossy(&out.stdout)),
+        set(SUPPRESSED)
+    );
+    // Writing is refused with exit 2, and says why.
+    let out = as_nobody(&["suppress", "x@example.com"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("readonly"));
+}

@@ -94,14 +94,18 @@ pub fn open(cfg: &Config, access: Access) -> anyhow::Result<Db> {
             path.display()
         );
     }
-    match Store::open(path, cfg.busy_timeout_ms) {
-        Ok(mut store) => {
+    let opened = Store::open(path, cfg.busy_timeout_ms)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut store| {
             sync_policy(&mut store, &cfg.policy)?;
-            Ok(Db::Store(store))
-        }
+            Ok(store)
+        });
+    match opened {
+        Ok(store) => Ok(Db::Store(store)),
+        // Reading needs no write access: an admin in the database's group with read rights.
         Err(e) if access == Access::Read => {
             let conn = query::open_read_only(path, cfg.busy_timeout_ms)
-                .with_context(|| format!("{e}; read-only open failed too"))?;
+                .with_context(|| format!("{e:#}; read-only open failed too"))?;
             check_schema(&conn, path)?;
             if policy::stored_fingerprint(&conn)?.is_some_and(|f| f != cfg.policy.fingerprint()) {
                 eprintln!(
@@ -110,7 +114,7 @@ pub fn open(cfg: &Config, access: Access) -> anyhow::Result<Db> {
             }
             Ok(Db::ReadOnly(conn))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

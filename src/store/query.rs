@@ -6,14 +6,41 @@
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, params};
 use std::path::Path;
 
-/// Open an existing database read-only (no migrations, no policy sync).
+/// Open an existing database read-only (no migrations, no policy sync). A WAL database
+/// can only be read by a connection that may create its `-shm` file; an admin who may read
+/// the file but not write its directory, while no agent has it open, gets an `immutable`
+/// snapshot instead (what `sqlite3 'file:...?immutable=1'` does).
 pub fn open_read_only(path: &Path, busy_timeout_ms: u64) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
-    Ok(conn)
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(_) => {
+            let uri = format!("file:{}?immutable=1", uri_path(path));
+            let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?;
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(conn)
+        }
+    }
+}
+
+/// A path as the path part of an SQLite `file:` URI (RFC 3986 percent-encoding).
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One active suppression with the event that caused it.

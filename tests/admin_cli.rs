@@ -413,7 +413,15 @@ fn list_show_stats_and_formats() {
         "{table}"
     );
     assert_eq!(table.lines().count(), 1 + SUPPRESSED.len(), "{table}");
-    let hard = site.stdout(&["list", "--kind", "hard", "--format", "csv"]);
+    let hard = site.stdout(&["list", "--kind", "HARD", "--format", "csv"]);
+    assert_eq!(
+        site.run(&["list", "--kind", "bounce"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        site.run(&["export", "--cause", "nonsense"]).status.code(),
+        Some(2)
+    );
     assert_eq!(hard.lines().count(), 3, "{hard}");
     let dom = site.stdout(&["list", "--domain", "EXAMPLE.org", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&dom).unwrap();

@@ -28,7 +28,7 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     let db = super::open(&cfg, Access::Read)?;
     let filter = query::Filter {
         since: a.since.as_deref().map(super::since_arg).transpose()?,
-        kind: a.cause.clone(),
+        kind: super::choice_arg("--cause", a.cause.as_deref(), super::CAUSES)?,
         domain: a.domain.clone(),
         ..query::Filter::default()
     };

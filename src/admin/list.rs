@@ -38,7 +38,15 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     let filter = query::Filter {
         since: a.since.as_deref().map(super::since_arg).transpose()?,
         reason: a.reason.clone(),
-        kind: a.kind.clone(),
+        kind: super::choice_arg(
+            "--kind",
+            a.kind.as_deref(),
+            if a.events {
+                super::KINDS
+            } else {
+                super::CAUSES
+            },
+        )?,
         domain: a.domain.clone(),
         limit: a.limit,
     };

@@ -172,3 +172,25 @@ pub fn since_arg(s: &str) -> anyhow::Result<String> {
         "--since {s:?}: give a date (2026-11-01), a timestamp (2026-11-01T12:00:00Z) or a duration (7d, 12h)"
     )
 }
+
+/// Suppression causes, as `--kind` / `--cause` take them.
+pub const CAUSES: &[&str] = &["complaint", "hard", "manual", "soft"];
+
+/// Event kinds (corpus FORMAT.md), as `list --events --kind` takes them.
+pub const KINDS: &[&str] = &[
+    "autoreply",
+    "bounce",
+    "complaint",
+    "delayed",
+    "delivered",
+    "other",
+];
+
+/// Check a `--kind` / `--cause` value against `allowed`, lower-casing it.
+pub fn choice_arg(flag: &str, v: Option<&str>, allowed: &[&str]) -> anyhow::Result<Option<String>> {
+    match v.map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(s) if allowed.contains(&s.as_str()) => Ok(Some(s)),
+        Some(s) => bail!("{flag} {s:?}: one of {}", allowed.join(", ")),
+    }
+}

@@ -192,6 +192,28 @@ fn check_exit_codes() {
     let out = site.run(&["check", "-q", "never@example.com", "joe@example.com"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
+    // Addresses from standard input.
+    let mut child = Command::new(REBOUND)
+        .args(["-o", &format!("database={}", site.db().display())])
+        .args(["check", "--format", "csv", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"never@example.com\n\nann@nxdomain.example.org\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\r\nnever@example.com,ok,"), "{text}");
+    assert!(
+        text.contains("\r\nann@nxdomain.example.org,suppressed,hard,"),
+        "{text}"
+    );
     // JSON for scripts.
     let out = site.run(&["check", "--json", "joe@example.com", "never@example.com"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -225,10 +247,13 @@ fn import_is_idempotent_and_reproduces_the_list() {
         )
     };
     let before = counts(&site.db());
+    let audit = |db: &Path| site.sql(db, "SELECT count(*) FROM audit");
+    let audited = audit(&site.db());
     let md = site.maildir().display().to_string();
     let out = site.stdout(&["import", &md]);
     assert!(out.contains("0 new"), "{out}");
     assert_eq!(counts(&site.db()), before, "import into the same database");
+    assert_eq!(audit(&site.db()), audited, "a no-op import is not audited");
     // Into an empty database: the same suppression list.
     let fresh = site.dir.path().join("fresh.db");
     let out = site.run_on(&fresh, &["import", "--json", &md]);

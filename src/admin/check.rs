@@ -8,10 +8,11 @@ use super::{Access, Global};
 use crate::exit::AdminExit;
 use crate::store::{query, time};
 use serde_json::Value;
+use std::io::BufRead;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Addresses to check.
+    /// Addresses to check; `-` reads more from standard input, one per line.
     #[arg(required = true, value_name = "ADDRESS")]
     pub addresses: Vec<String>,
     /// Print nothing; only the exit status answers.
@@ -25,7 +26,16 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     let cfg = g.config()?;
     let mut keys = Vec::with_capacity(a.addresses.len());
     for addr in &a.addresses {
-        keys.push(super::address_arg(addr)?);
+        if addr == "-" {
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                if !line.trim().is_empty() {
+                    keys.push(super::address_arg(&line)?);
+                }
+            }
+        } else {
+            keys.push(super::address_arg(addr)?);
+        }
     }
     let db = super::open(&cfg, Access::Read)?;
     let now = time::now();

@@ -234,17 +234,20 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
         .execute_batch("PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE);")?;
     let after = suppressed(store.conn())?;
     let secs = start.elapsed().as_secs_f64();
-    store.conn().execute(
-        "INSERT INTO audit (at, action, address, note, actor) VALUES (?1, 'import', NULL, ?2, ?3)",
-        rusqlite::params![
-            time::now(),
-            format!(
-                "{} files, {} messages: {} new, {} duplicate, {} errors",
-                sum.files, sum.messages, sum.new, sum.duplicates, sum.errors
-            ),
-            super::actor()
-        ],
-    )?;
+    // Audited when it changed something: a repeated import leaves the database as it was.
+    if sum.new > 0 {
+        store.conn().execute(
+            "INSERT INTO audit (at, action, address, note, actor) VALUES (?1, 'import', NULL, ?2, ?3)",
+            rusqlite::params![
+                time::now(),
+                format!(
+                    "{} files, {} messages: {} new, {} duplicate, {} errors",
+                    sum.files, sum.messages, sum.new, sum.duplicates, sum.errors
+                ),
+                super::actor()
+            ],
+        )?;
+    }
     if a.json {
         println!(
             "{}",

@@ -171,6 +171,8 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
         }
     }
 
+    check_selinux(&mut r, &cfg);
+
     if !a.no_delivery {
         sample_delivery(&mut r, g, user.as_ref());
     }
@@ -364,6 +366,51 @@ fn check_database(r: &mut Report, cfg: &Config, u: &DeliveryUser) {
             &format!("database {}: {e}", db.display()),
             Some("check the file is an SQLite database and readable"),
         ),
+    }
+}
+
+/// SELinux (EL8/EL9 targeted policy): Sendmail and Postfix run a `bin_t` program without a
+/// domain transition, and their domains may write `~/Maildir` but not `/var/lib`. The agent
+/// must carry an MTA delivery label (`procmail_exec_t`, or the packaged `rebound_exec_t`).
+fn check_selinux(r: &mut Report, cfg: &Config) {
+    let enforcing = std::fs::read_to_string("/sys/fs/selinux/enforce")
+        .map(|s| s.trim() == "1")
+        .unwrap_or(false);
+    if !enforcing {
+        return;
+    }
+    let lda = sibling("rebound-lda").unwrap_or_else(|| PathBuf::from("/usr/bin/rebound-lda"));
+    let context = |p: &Path| {
+        Command::new("stat")
+            .args(["-c", "%C"])
+            .arg(p)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match context(&lda) {
+        Some(c) if c.contains(":procmail_exec_t:") || c.contains(":rebound_exec_t:") => {
+            r.say(Level::Ok, &format!("SELinux: {} is {c}", lda.display()), None)
+        }
+        Some(c) => r.say(
+            Level::Warn,
+            &format!("SELinux is enforcing and {} is {c}: the MTA will run it in its own domain, which may not write the database", lda.display()),
+            Some(&format!(
+                "install the rebound SELinux module, or: semanage fcontext -a -t procmail_exec_t {0} && restorecon -v {0}",
+                lda.display()
+            )),
+        ),
+        None => r.say(Level::Warn, "SELinux is enforcing; cannot read the label of rebound-lda", None),
+    }
+    if let Some(dir) = cfg.database.parent().filter(|p| p.is_dir()) {
+        if let Some(c) = context(dir) {
+            r.say(
+                Level::Ok,
+                &format!("SELinux: {} is {c}", dir.display()),
+                None,
+            );
+        }
     }
 }
 

@@ -653,3 +653,29 @@ fn read_only_admin_can_check_and_export() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("readonly"));
 }
+
+/// A plain directory of message files (and a README that is not one) and a single file.
+#[test]
+fn import_plain_files() {
+    let site = Site::new();
+    let out = site.run(&["import", "--json", &samples().display().to_string()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["messages"], 9, "{v}");
+    assert_eq!(v["skipped"], 1, "{v}");
+    assert_eq!(v["kinds"]["bounce"], 5, "{v}");
+    assert_eq!(csv_addresses(&site.stdout(&["export"])), set(SUPPRESSED));
+    let one = samples().join("hard-userunknown.eml");
+    let out = site.stdout(&["import", &one.display().to_string()]);
+    assert!(out.contains("1 already recorded"), "{out}");
+    // A path that does not exist is an error.
+    assert_eq!(
+        site.run(&["import", "/nonexistent/x"]).status.code(),
+        Some(2)
+    );
+}

@@ -679,3 +679,52 @@ fn import_plain_files() {
         Some(2)
     );
 }
+
+/// A message larger than `classify_bytes` is read with bounded memory and still hashed
+/// whole: importing what the agent filed finds it already recorded.
+#[test]
+fn import_large_message_hashes_whole() {
+    let site = Site::new();
+    let mut big = std::fs::read_to_string(samples().join("hard-userunknown.eml")).unwrap();
+    big = big.replace("--=_hard-userunknown--\n", "");
+    big.push_str("--=_hard-userunknown\nContent-Type: text/plain\n\n");
+    for i in 0..5000 {
+        big.push_str(&format!(
+            "filler line {i} of a large returned message body\n"
+        ));
+    }
+    big.push_str("--=_hard-userunknown--\n");
+    let mut child = Command::new(LDA)
+        .args(["-o", &format!("maildir={}", site.maildir().display())])
+        .args(["-o", &format!("database={}", site.db().display())])
+        .args(["-o", "log=stderr", "-o", "classify_bytes=65536"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(big.as_bytes())
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    let md = site.maildir().display().to_string();
+    let out = site.stdout(&["-o", "classify_bytes=65536", "import", "--json", &md]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["new"].as_i64(), v["duplicates"].as_i64()),
+        (Some(0), Some(1)),
+        "{v}"
+    );
+    let fresh = site.dir.path().join("fresh.db");
+    let out = site.run_on(
+        &fresh,
+        &["-o", "classify_bytes=65536", "import", "--json", &md],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["new"], 1, "{v}");
+    let size = |db: &Path| site.sql(db, "SELECT size FROM messages");
+    assert_eq!(size(&fresh), size(&site.db()));
+    assert!(size(&fresh) > 200_000);
+}

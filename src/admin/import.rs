@@ -106,7 +106,11 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     } else {
         mbox::Unquote::Mboxrd
     };
-    let mut record = |data: &[u8],
+    // `prefix`: the first classify_bytes of the message (all of a small one); `hash` and
+    // `size` are of the whole message.
+    let mut record = |prefix: &[u8],
+                      hash: String,
+                      size: u64,
                       file: String,
                       folder: String,
                       arrived_at: String,
@@ -114,8 +118,7 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
                       sum: &mut Summary|
      -> anyhow::Result<()> {
         sum.messages += 1;
-        let ctx = context(data, mbox_sender, verp);
-        let prefix = &data[..data.len().min(cfg.classify_bytes)];
+        let ctx = context(prefix, mbox_sender, verp);
         let verdict = match catch_unwind(AssertUnwindSafe(|| classify::classify(prefix, &ctx))) {
             Ok(v) => v,
             Err(_) => Verdict {
@@ -130,8 +133,8 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
             arrived_at,
             envelope_from: ctx.sender.clone(),
             envelope_to: ctx.recipient.clone(),
-            size: Some(data.len() as u64),
-            content_hash: ContentHash::of(data),
+            size: Some(size),
+            content_hash: hash,
         };
         match store.record(&meta, &verdict, &cfg.policy)? {
             Recorded::New { .. } => {
@@ -166,18 +169,20 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         match src {
             Source::Maildir { folder, .. } => {
-                let mut data = Vec::with_capacity(size as usize);
-                if let Err(e) = file.read_to_end(&mut data) {
-                    bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
-                    sum.errors += 1;
-                    continue;
-                }
+                let (prefix, hash, len) = match read_bounded(&mut file, cfg.classify_bytes) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
+                        sum.errors += 1;
+                        continue;
+                    }
+                };
                 let base = maildir_base(&name).to_string();
                 let at = maildir_time(&base)
                     .or(mtime)
                     .map(time::format)
                     .unwrap_or_else(|| now.clone());
-                record(&data, base, folder.clone(), at, None, &mut sum)?;
+                record(&prefix, hash, len, base, folder.clone(), at, None, &mut sum)?;
             }
             Source::File { .. } => {
                 let mut head = [0u8; 512];
@@ -194,8 +199,12 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
                                     .map(time::format)
                                     .unwrap_or_else(|| now.clone());
                                 let sender = m.sender();
+                                let hash = ContentHash::of(&m.data);
+                                let len = m.data.len() as u64;
                                 record(
-                                    &m.data,
+                                    &m.data[..m.data.len().min(cfg.classify_bytes)],
+                                    hash,
+                                    len,
                                     format!("{name}#{}", i + 1),
                                     String::new(),
                                     at,
@@ -211,15 +220,26 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
                         }
                     }
                 } else if looks_like_message(head) {
-                    let mut data = Vec::with_capacity(size as usize);
                     let mut file = file;
-                    if let Err(e) = file.read_to_end(&mut data) {
-                        bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
-                        sum.errors += 1;
-                        continue;
-                    }
+                    let (prefix, hash, len) = match read_bounded(&mut file, cfg.classify_bytes) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
+                            sum.errors += 1;
+                            continue;
+                        }
+                    };
                     let at = mtime.map(time::format).unwrap_or_else(|| now.clone());
-                    record(&data, name.clone(), String::new(), at, None, &mut sum)?;
+                    record(
+                        &prefix,
+                        hash,
+                        len,
+                        name.clone(),
+                        String::new(),
+                        at,
+                        None,
+                        &mut sum,
+                    )?;
                 } else {
                     sum.skipped += 1;
                 }
@@ -364,6 +384,29 @@ fn maildir_time(name: &str) -> Option<i64> {
     let n: i64 = secs.parse().ok()?;
     // 2001-09-09 .. 2286: a plausible Unix time, not some other numbering.
     (1_000_000_000..10_000_000_000).contains(&n).then_some(n)
+}
+
+/// Read a message with bounded memory, as the agent does: the first `limit` bytes are kept
+/// for classification, all of them are hashed. Returns (prefix, SHA-256 hex, size).
+fn read_bounded(r: &mut impl Read, limit: usize) -> std::io::Result<(Vec<u8>, String, u64)> {
+    let mut prefix = Vec::new();
+    r.take(limit as u64).read_to_end(&mut prefix)?;
+    let mut hash = ContentHash::new();
+    hash.update(&prefix);
+    let mut size = prefix.len() as u64;
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                hash.update(&buf[..n]);
+                size += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((prefix, hash.finish(), size))
 }
 
 fn read_prefix(f: &mut std::fs::File, buf: &mut [u8]) -> usize {

@@ -2,6 +2,14 @@
 //! only central edit when a format is added, and its order is the try order: the first format
 //! whose cheap `sniff` accepts the message and whose `parse` returns something wins.
 
+pub(crate) mod scan;
+
+// MTAs (LHOST-A)
+mod dragonfly;
+mod exim;
+mod qmail;
+mod sendmail;
+
 use super::message::Message;
 use super::verdict::{Kind, Recipient};
 
@@ -25,4 +33,11 @@ pub struct Format {
 }
 
 /// The registry, in try order.
-pub const FORMATS: &[Format] = &[];
+pub const FORMATS: &[Format] = &[
+    // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
+    dragonfly::FORMAT,
+    qmail::FORMAT,
+    exim::FORMAT,
+    sendmail::FORMAT,
+    // end of MTAs (LHOST-A)
+];

@@ -1,0 +1,319 @@
+//! Shared text scanners for the non-standard bounce formats in `lhost/`: where the human-readable
+//! report ends and the returned message begins, e-mail addresses in free text, RFC 3463 enhanced
+//! status codes, RFC 5321 reply codes and the remote host an MTA names. Formats use these to
+//! *extract*; nothing here interprets a reason. Every scanner is linear in its input and works
+//! on a bounded prefix of the report, so a 100 MB returned message costs nothing.
+
+use crate::classify::message::Message;
+use crate::classify::verdict::{Action, Recipient};
+
+/// The most report text any format looks at. Human-readable bounce texts are a few KiB; the
+/// rest of a large single-part bounce is the returned message.
+pub(crate) const REPORT_LIMIT: usize = 64 * 1024;
+
+/// Lines (lower-case, trimmed, compared as prefixes) after which a single-part bounce carries
+/// the returned message rather than the report.
+pub(crate) const RETURNED_MARKERS: &[&str] = &[
+    "----- original message -----",                      // common MUA/MTA wording
+    "------ this is a copy of the message, including",   // seen in lhost-exim-01 (Exim 4)
+    "------- returned message --------",                 // seen in lhost-notes-01 (Lotus Notes)
+    "-------original mail info",                         // seen in lhost-mfilter-03 (m-FILTER)
+    "-------original message",                           // seen in lhost-mfilter-01 (m-FILTER)
+    "----- original message follows -----",             // Exchange / generic wording
+    "----- this is a copy of the message, including",    // seen in lhost-exim-05 (Exim 2)
+    "----- unsent message follows -----",                // seen in lhost-v5sendmail-01 (Sendmail 5)
+    "--- below this line is a copy of the message.",     // seen in lhost-qmail-01 (qmail-send)
+    "--- enclosed is a copy of the message.",            // seen in lhost-qmail-20 (indimail)
+    "--- original message follows.",                     // seen in lhost-x2-01 (Yahoo! classic)
+    "--- the header of the original message is following. ---", // 1&1 (Exim derivative)
+    "content-type: message/rfc822",                      // inline MIME parts in a text body
+    "included is a copy of the message header:",         // seen in lhost-mxlogic-01 (MX Logic)
+    "message headers follow.",                           // seen in lhost-dragonfly-01 (DMA)
+    "original message follows.",                         // seen in lhost-imailserver-01 (IMail)
+    "original mail as follows:",                         // seen in lhost-fml-03 (fml)
+];
+
+/// The report text of a message: its first top-level text part, cut where the returned
+/// message begins (one of `RETURNED_MARKERS`), at most `REPORT_LIMIT` bytes.
+pub(crate) fn report_text(msg: &Message) -> &str {
+    cut_at(bounded(msg.body_text()), RETURNED_MARKERS)
+}
+
+/// `s` truncated to `REPORT_LIMIT` bytes on a character boundary.
+pub(crate) fn bounded(s: &str) -> &str {
+    if s.len() <= REPORT_LIMIT {
+        return s;
+    }
+    let mut end = REPORT_LIMIT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `text` up to (not including) the first line that starts, after trimming and lower-casing,
+/// with one of `markers` (lower-case).
+pub(crate) fn cut_at<'a>(text: &'a str, markers: &[&str]) -> &'a str {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim().to_ascii_lowercase();
+        if !t.is_empty() && markers.iter().any(|m| t.starts_with(m)) {
+            return &text[..offset];
+        }
+        offset += line.len();
+    }
+    text
+}
+
+/// The part of `text` after the first line containing `marker` (lower-case), or `None`.
+pub(crate) fn after_line<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        offset += line.len();
+        if line.to_ascii_lowercase().contains(marker) {
+            return Some(&text[offset..]);
+        }
+    }
+    None
+}
+
+/// Does the lower-cased `haystack` contain any of `needles` (lower-case)?
+pub(crate) fn contains_any(haystack: &str, needles: &[&str]) -> bool {
+    let h = haystack.to_ascii_lowercase();
+    needles.iter().any(|n| h.contains(n))
+}
+
+/// Lower-cased top-level header value, empty when absent.
+pub(crate) fn header_lc(msg: &Message, name: &str) -> String {
+    msg.header(name).unwrap_or("").to_ascii_lowercase()
+}
+
+/// Is the report sent by a mailer daemon / postmaster (From or its absence)?
+pub(crate) fn from_daemon(msg: &Message) -> bool {
+    let from = header_lc(msg, "from");
+    from.is_empty()
+        || from.contains("mailer-daemon")
+        || from.contains("postmaster")
+        || from.contains("mail delivery")
+        || from.contains("<>")
+}
+
+fn is_local_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+}
+
+fn is_domain_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_'
+}
+
+/// Every e-mail address in `s` (bare, in `<>`, after `mailto:` or `rfc822;`), lower-cased, in
+/// order of appearance, without duplicates.
+pub(crate) fn addresses_in(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let bytes = s.as_bytes();
+    for (at, _) in s.match_indices('@') {
+        let mut start = at;
+        while start > 0 {
+            let c = bytes[start - 1] as char;
+            if bytes[start - 1] < 0x80 && is_local_char(c) {
+                start -= 1;
+            } else {
+                break;
+            }
+        }
+        let mut end = at + 1;
+        while end < bytes.len() && bytes[end] < 0x80 && is_domain_char(bytes[end] as char) {
+            end += 1;
+        }
+        let local = s[start..at].trim_start_matches(['.', '\'', '=', '/']);
+        let local = local.strip_prefix("mailto:").unwrap_or(local);
+        let domain = s[at + 1..end].trim_end_matches(['.', '-', '_']);
+        if local.is_empty() || domain.is_empty() || !domain.chars().any(|c| c.is_ascii_alphabetic())
+        {
+            continue;
+        }
+        let addr = format!("{local}@{domain}").to_ascii_lowercase();
+        if !out.contains(&addr) {
+            out.push(addr);
+        }
+    }
+    out
+}
+
+/// The first e-mail address in `s`.
+pub(crate) fn first_address(s: &str) -> Option<String> {
+    addresses_in(s).into_iter().next()
+}
+
+/// The first RFC 3463 enhanced status code (`X.Y.Z`, class 2, 4 or 5) in `s`. Not one that is
+/// part of an IP address, a version number or a longer dotted string.
+pub(crate) fn status_in(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if matches!(c, b'2' | b'4' | b'5')
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+            && b.get(i + 1) == Some(&b'.')
+        {
+            let (n1, j) = digits(b, i + 2);
+            if (1..=3).contains(&n1) && b.get(j) == Some(&b'.') {
+                let (n2, k) = digits(b, j + 1);
+                let followed_ok = match b.get(k) {
+                    None => true,
+                    Some(&d) if d.is_ascii_alphanumeric() => false,
+                    Some(b'.') => !b.get(k + 1).is_some_and(u8::is_ascii_digit),
+                    Some(_) => true,
+                };
+                if (1..=3).contains(&n2) && followed_ok {
+                    return Some(s[i..k].to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn digits(b: &[u8], from: usize) -> (usize, usize) {
+    let mut j = from;
+    while j < b.len() && b[j].is_ascii_digit() {
+        j += 1;
+    }
+    (j - from, j)
+}
+
+/// The first SMTP reply code (`2xx`, `4xx`, `5xx`) in `s` that stands as a word (followed by
+/// a space, `-` or the end, not part of a number, address, date or time).
+pub(crate) fn reply_code_in(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i + 3 <= b.len() {
+        if matches!(b[i], b'2' | b'4' | b'5')
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2].is_ascii_digit()
+            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'(' | b'"' | b':' | b'='))
+            && (i < 1 || b[i - 1] != b':' || i < 3 || !b[i - 2].is_ascii_digit())
+            && match b.get(i + 3) {
+                None => true,
+                Some(&c) => matches!(c, b' ' | b'-' | b'\r' | b'\n' | b'\t' | b']' | b')'),
+            }
+        {
+            return Some(s[i..i + 3].to_string());
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The host an MTA names as the remote side: `host NAME [IP]` (Exim), `NAME [IP] did not
+/// like` (DMA), `remote host IP said` (qmail).
+pub(crate) fn remote_host_in(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    for key in ["host ", "server "] {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(key) {
+            let start = from + pos + key.len();
+            let word: String = s[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+                .collect();
+            let word = word.trim_end_matches(['.', ':']);
+            if word.contains('.') && !word.starts_with('.') {
+                return Some(word.to_ascii_lowercase());
+            }
+            from = start;
+        }
+    }
+    None
+}
+
+/// Collapse runs of whitespace to one space and trim.
+pub(crate) fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A recipient of `address` whose status, reply code, diagnostic and remote host come from
+/// `diagnostic` (the MTA's text about it). `action` is what the format's wording says.
+pub(crate) fn recipient(address: &str, action: Action, diagnostic: &str) -> Recipient {
+    let diag = squash(diagnostic);
+    Recipient {
+        address: address.trim().trim_matches(['<', '>']).to_ascii_lowercase(),
+        action: Some(action),
+        status: status_in(&diag),
+        reply_code: reply_code_in(&diag),
+        remote_mta: remote_host_in(&diag),
+        diagnostic: (!diag.is_empty()).then_some(diag),
+        ..Recipient::default()
+    }
+}
+
+/// Split `text` into per-recipient blocks: `start` recognises a line that opens a block and
+/// returns its address; every following line up to the next opening line belongs to it.
+/// Lines before the first opening line are dropped.
+pub(crate) fn blocks<'a>(
+    text: &'a str,
+    start: impl Fn(&str) -> Option<String>,
+) -> Vec<(String, Vec<&'a str>)> {
+    let mut out: Vec<(String, Vec<&'a str>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(addr) = start(line) {
+            out.push((addr, Vec::new()));
+        } else if let Some(last) = out.last_mut() {
+            last.1.push(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(status_in("550 5.1.1 <a@example.com>").as_deref(), Some("5.1.1"));
+        assert_eq!(status_in("(#4.4.1)").as_deref(), Some("4.4.1"));
+        assert_eq!(status_in("550-5.7.26 Unauthenticated").as_deref(), Some("5.7.26"));
+        assert_eq!(status_in("host [192.0.2.5] said 550"), None);
+        assert_eq!(status_in("Exim 4.5.2.1"), None);
+        assert_eq!(status_in("v5.5.2657.72"), None);
+        assert_eq!(status_in("[#4.1.9]."), Some("4.1.9".into()));
+    }
+
+    #[test]
+    fn reply_codes() {
+        assert_eq!(reply_code_in("host x [192.0.2.1]: 550 5.1.1 no").as_deref(), Some("550"));
+        assert_eq!(reply_code_in("550-5.7.26 Unauth").as_deref(), Some("550"));
+        assert_eq!(reply_code_in("at 23:34:45 +0900"), None);
+        assert_eq!(reply_code_in("192.0.2.250 said"), None);
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            addresses_in("<a@Example.com>: rejected, mailto:b@example.net. c@d"),
+            vec!["a@example.com", "b@example.net", "c@d"]
+        );
+        assert!(addresses_in("user@[192.0.2.1]").is_empty());
+        assert_eq!(first_address("rfc822;x.y@example.jp").as_deref(), Some("x.y@example.jp"));
+    }
+
+    #[test]
+    fn cut_and_blocks() {
+        let t = "a\n<x@example.com>:\nsaid 550\n--- Below this line is a copy of the message.\nTo: y@example.com\n";
+        let r = cut_at(t, RETURNED_MARKERS);
+        let b = blocks(r, |l| l.starts_with('<').then(|| first_address(l)).flatten());
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].0, "x@example.com");
+        assert_eq!(b[0].1, vec!["said 550"]);
+    }
+
+    #[test]
+    fn remote_host() {
+        assert_eq!(
+            remote_host_in("host mx.example.jp [192.0.2.20]: 550").as_deref(),
+            Some("mx.example.jp")
+        );
+    }
+}

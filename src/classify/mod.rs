@@ -105,6 +105,7 @@ fn detect(msg: &Message) -> Verdict {
         return Verdict {
             kind,
             recipients: parsed.recipients,
+            feedback_type: parsed.feedback_type.filter(|_| kind == Kind::Complaint),
             detector: format!("lhost/{}", format.name),
             evidence,
             ..Verdict::default()

@@ -56,6 +56,7 @@ pub fn parse(msg: &Message) -> Option<Parsed> {
         kind: kind_of(&recipients),
         recipients,
         evidence,
+        feedback_type: None,
     })
 }
 

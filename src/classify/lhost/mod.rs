@@ -20,6 +20,9 @@ pub struct Parsed {
     pub kind: Kind,
     pub recipients: Vec<Recipient>,
     pub evidence: Vec<String>,
+    /// For `Kind::Complaint` from a non-ARF source (e.g. an SES notification): the feedback
+    /// type, lower-case; the pipeline copies it to the verdict.
+    pub feedback_type: Option<String>,
 }
 
 /// One MTA or provider bounce format.

@@ -6,7 +6,12 @@ pub(crate) mod scan;
 
 // MTAs (LHOST-A)
 mod dragonfly;
+mod exchange2003;
 mod exim;
+mod imailserver;
+mod mfilter;
+mod opensmtpd;
+mod postfix;
 mod qmail;
 mod sendmail;
 
@@ -39,7 +44,12 @@ pub struct Format {
 pub const FORMATS: &[Format] = &[
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,
+    imailserver::FORMAT,
+    mfilter::FORMAT,
+    exchange2003::FORMAT,
+    opensmtpd::FORMAT,
     qmail::FORMAT,
+    postfix::FORMAT,
     exim::FORMAT,
     sendmail::FORMAT,
     // end of MTAs (LHOST-A)

@@ -56,9 +56,14 @@ fn parse(msg: &Message) -> Option<Parsed> {
             // indimail prefixes "From: <sender> RCPT: <rcpt>" on the first line.
             let diag: Vec<&str> = lines
                 .iter()
-                .map(|l| match l.find(" RCPT: <").and_then(|p| l[p..].find('>').map(|q| p + q + 1)) {
-                    Some(end) if l.starts_with("From: ") => l[end..].trim(),
-                    _ => l.trim(),
+                .map(|l| {
+                    match l
+                        .find(" RCPT: <")
+                        .and_then(|p| l[p..].find('>').map(|q| p + q + 1))
+                    {
+                        Some(end) if l.starts_with("From: ") => l[end..].trim(),
+                        _ => l.trim(),
+                    }
                 })
                 .collect();
             scan::recipient(addr, Action::Failed, &diag.join(" "))

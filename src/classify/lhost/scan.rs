@@ -14,23 +14,23 @@ pub(crate) const REPORT_LIMIT: usize = 64 * 1024;
 /// Lines (lower-case, trimmed, compared as prefixes) after which a single-part bounce carries
 /// the returned message rather than the report.
 pub(crate) const RETURNED_MARKERS: &[&str] = &[
-    "----- original message -----",                      // common MUA/MTA wording
-    "------ this is a copy of the message, including",   // seen in lhost-exim-01 (Exim 4)
-    "------- returned message --------",                 // seen in lhost-notes-01 (Lotus Notes)
-    "-------original mail info",                         // seen in lhost-mfilter-03 (m-FILTER)
-    "-------original message",                           // seen in lhost-mfilter-01 (m-FILTER)
-    "----- original message follows -----",             // Exchange / generic wording
-    "----- this is a copy of the message, including",    // seen in lhost-exim-05 (Exim 2)
-    "----- unsent message follows -----",                // seen in lhost-v5sendmail-01 (Sendmail 5)
-    "--- below this line is a copy of the message.",     // seen in lhost-qmail-01 (qmail-send)
-    "--- enclosed is a copy of the message.",            // seen in lhost-qmail-20 (indimail)
-    "--- original message follows.",                     // seen in lhost-x2-01 (Yahoo! classic)
+    "----- original message -----", // common MUA/MTA wording
+    "------ this is a copy of the message, including", // seen in lhost-exim-01 (Exim 4)
+    "------- returned message --------", // seen in lhost-notes-01 (Lotus Notes)
+    "-------original mail info",    // seen in lhost-mfilter-03 (m-FILTER)
+    "-------original message",      // seen in lhost-mfilter-01 (m-FILTER)
+    "----- original message follows -----", // Exchange / generic wording
+    "----- this is a copy of the message, including", // seen in lhost-exim-05 (Exim 2)
+    "----- unsent message follows -----", // seen in lhost-v5sendmail-01 (Sendmail 5)
+    "--- below this line is a copy of the message.", // seen in lhost-qmail-01 (qmail-send)
+    "--- enclosed is a copy of the message.", // seen in lhost-qmail-20 (indimail)
+    "--- original message follows.", // seen in lhost-x2-01 (Yahoo! classic)
     "--- the header of the original message is following. ---", // 1&1 (Exim derivative)
-    "content-type: message/rfc822",                      // inline MIME parts in a text body
-    "included is a copy of the message header:",         // seen in lhost-mxlogic-01 (MX Logic)
-    "message headers follow.",                           // seen in lhost-dragonfly-01 (DMA)
-    "original message follows.",                         // seen in lhost-imailserver-01 (IMail)
-    "original mail as follows:",                         // seen in lhost-fml-03 (fml)
+    "content-type: message/rfc822", // inline MIME parts in a text body
+    "included is a copy of the message header:", // seen in lhost-mxlogic-01 (MX Logic)
+    "message headers follow.",      // seen in lhost-dragonfly-01 (DMA)
+    "original message follows.",    // seen in lhost-imailserver-01 (IMail)
+    "original mail as follows:",    // seen in lhost-fml-03 (fml)
 ];
 
 /// The report text of a message: its first top-level text part, cut where the returned
@@ -81,6 +81,13 @@ pub(crate) fn after_line<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
 pub(crate) fn contains_any(haystack: &str, needles: &[&str]) -> bool {
     let h = haystack.to_ascii_lowercase();
     needles.iter().any(|n| h.contains(n))
+}
+
+/// Does the message carry a usable RFC 3464 `message/delivery-status` part (one recipient or
+/// more)? Formats whose MTA also writes one leave such messages to the DSN parser and only
+/// handle the text-only ones.
+pub(crate) fn has_dsn(msg: &Message) -> bool {
+    crate::classify::rfc3464::parse(msg).is_some_and(|p| !p.recipients.is_empty())
 }
 
 /// Lower-cased top-level header value, empty when absent.
@@ -192,7 +199,11 @@ pub(crate) fn reply_code_in(s: &str) -> Option<String> {
         if matches!(b[i], b'2' | b'4' | b'5')
             && b[i + 1].is_ascii_digit()
             && b[i + 2].is_ascii_digit()
-            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'(' | b'"' | b':' | b'='))
+            && (i == 0
+                || matches!(
+                    b[i - 1],
+                    b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'(' | b'"' | b':' | b'='
+                ))
             && (i < 1 || b[i - 1] != b':' || i < 3 || !b[i - 2].is_ascii_digit())
             && match b.get(i + 3) {
                 None => true,
@@ -272,9 +283,15 @@ mod tests {
 
     #[test]
     fn status_codes() {
-        assert_eq!(status_in("550 5.1.1 <a@example.com>").as_deref(), Some("5.1.1"));
+        assert_eq!(
+            status_in("550 5.1.1 <a@example.com>").as_deref(),
+            Some("5.1.1")
+        );
         assert_eq!(status_in("(#4.4.1)").as_deref(), Some("4.4.1"));
-        assert_eq!(status_in("550-5.7.26 Unauthenticated").as_deref(), Some("5.7.26"));
+        assert_eq!(
+            status_in("550-5.7.26 Unauthenticated").as_deref(),
+            Some("5.7.26")
+        );
         assert_eq!(status_in("host [192.0.2.5] said 550"), None);
         assert_eq!(status_in("Exim 4.5.2.1"), None);
         assert_eq!(status_in("v5.5.2657.72"), None);
@@ -283,7 +300,10 @@ mod tests {
 
     #[test]
     fn reply_codes() {
-        assert_eq!(reply_code_in("host x [192.0.2.1]: 550 5.1.1 no").as_deref(), Some("550"));
+        assert_eq!(
+            reply_code_in("host x [192.0.2.1]: 550 5.1.1 no").as_deref(),
+            Some("550")
+        );
         assert_eq!(reply_code_in("550-5.7.26 Unauth").as_deref(), Some("550"));
         assert_eq!(reply_code_in("at 23:34:45 +0900"), None);
         assert_eq!(reply_code_in("192.0.2.250 said"), None);
@@ -296,14 +316,19 @@ mod tests {
             vec!["a@example.com", "b@example.net", "c@d"]
         );
         assert!(addresses_in("user@[192.0.2.1]").is_empty());
-        assert_eq!(first_address("rfc822;x.y@example.jp").as_deref(), Some("x.y@example.jp"));
+        assert_eq!(
+            first_address("rfc822;x.y@example.jp").as_deref(),
+            Some("x.y@example.jp")
+        );
     }
 
     #[test]
     fn cut_and_blocks() {
         let t = "a\n<x@example.com>:\nsaid 550\n--- Below this line is a copy of the message.\nTo: y@example.com\n";
         let r = cut_at(t, RETURNED_MARKERS);
-        let b = blocks(r, |l| l.starts_with('<').then(|| first_address(l)).flatten());
+        let b = blocks(r, |l| {
+            l.starts_with('<').then(|| first_address(l)).flatten()
+        });
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].0, "x@example.com");
         assert_eq!(b[0].1, vec!["said 550"]);

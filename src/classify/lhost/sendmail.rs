@@ -31,9 +31,14 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
+    if scan::has_dsn(msg) {
+        return None;
+    }
     let text = scan::report_text(msg);
     let delayed = scan::header_lc(msg, "subject").contains("could not send message for past")
-        || text.to_ascii_lowercase().contains("transient non-fatal errors");
+        || text
+            .to_ascii_lowercase()
+            .contains("transient non-fatal errors");
     let recipients = parse_text(text, delayed);
     if recipients.is_empty() {
         return None;
@@ -48,7 +53,13 @@ fn parse(msg: &Message) -> Option<Parsed> {
 
 /// Does a sendmail-style text sit in `text` (list of addresses or a transcript)?
 pub(crate) fn looks_like(text: &str) -> bool {
-    scan::contains_any(text, &["the following addresses had", "transcript of session follows"])
+    scan::contains_any(
+        text,
+        &[
+            "the following addresses had",
+            "transcript of session follows",
+        ],
+    )
 }
 
 /// `NNN [X.Y.Z] <addr>... text`: Sendmail's own verdict on one address. Returns the address and
@@ -59,7 +70,9 @@ fn verdict_line(line: &str) -> Option<(String, String)> {
     if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let dots = line.find("... ").or_else(|| line.strip_suffix("...").map(str::len))?;
+    let dots = line
+        .find("... ")
+        .or_else(|| line.strip_suffix("...").map(str::len))?;
     let head = &line[..dots];
     let addr = scan::first_address(head.rsplit(' ').next().unwrap_or(""))?;
     let rest = line.get(dots + 4..).unwrap_or("").trim();
@@ -70,7 +83,10 @@ fn verdict_line(line: &str) -> Option<(String, String)> {
 fn unquote(text: &str) -> String {
     let quoted = text
         .lines()
-        .find(|l| l.to_ascii_lowercase().contains("the following addresses had"))
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .contains("the following addresses had")
+        })
         .is_some_and(|l| l.trim_start().starts_with('>'));
     if !quoted {
         return text.to_string();
@@ -87,7 +103,11 @@ fn unquote(text: &str) -> String {
 /// The recipients named in a Sendmail-style report text.
 pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
     let text = unquote(text);
-    let action = if delayed { Action::Delayed } else { Action::Failed };
+    let action = if delayed {
+        Action::Delayed
+    } else {
+        Action::Failed
+    };
     // address, list reason, transcript verdict, remote reply, remote host
     struct Entry {
         addr: String,
@@ -168,7 +188,8 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                 }
             }
             Section::Transcript => {
-                if lower.starts_with("while talking to") || lower.starts_with("... while talking to")
+                if lower.starts_with("while talking to")
+                    || lower.starts_with("... while talking to")
                 {
                     let h = line
                         .split_whitespace()
@@ -210,13 +231,12 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                     let e = entry(&mut entries, &addr);
                     if e.verdict.is_empty() {
                         // "554 <a>... 550 Host unknown": the inner reply is the real one.
-                        e.verdict = if scan::reply_code_in(&rest)
-                            .is_some_and(|c| rest.starts_with(&c))
-                        {
-                            rest
-                        } else {
-                            verdict
-                        };
+                        e.verdict =
+                            if scan::reply_code_in(&rest).is_some_and(|c| rest.starts_with(&c)) {
+                                rest
+                            } else {
+                                verdict
+                            };
                     }
                     if e.reply.is_empty() && !pending_reply.is_empty() {
                         e.reply = pending_reply.clone();
@@ -272,7 +292,10 @@ mod tests {
         assert_eq!(r[0].address, "a@example.net");
         assert_eq!(r[0].reply_code.as_deref(), Some("550"));
         assert_eq!(r[0].remote_mta.as_deref(), Some("mx.example.net"));
-        assert_eq!(r[1].diagnostic.as_deref(), Some("550 Host unknown (Authoritative answer)"));
+        assert_eq!(
+            r[1].diagnostic.as_deref(),
+            Some("550 Host unknown (Authoritative answer)")
+        );
     }
 
     #[test]

@@ -4,6 +4,21 @@
 
 pub(crate) mod scan;
 
+// providers (LHOST-B)
+mod amazonses;
+mod amazonworkmail;
+mod biglobe;
+mod einsundeins;
+mod ezweb;
+mod gmail;
+mod gmx;
+mod googlegroups;
+mod kddi;
+mod mailru;
+pub(crate) mod report;
+mod yahoo;
+mod zoho;
+
 // MTAs (LHOST-A)
 mod dragonfly;
 mod exchange2003;
@@ -42,6 +57,20 @@ pub struct Format {
 
 /// The registry, in try order.
 pub const FORMATS: &[Format] = &[
+    // providers (LHOST-B): recognised by their own From/Subject/headers, tried first
+    amazonses::FORMAT,
+    amazonworkmail::FORMAT,
+    googlegroups::FORMAT,
+    gmail::FORMAT,
+    yahoo::FORMAT,
+    gmx::FORMAT,
+    einsundeins::FORMAT,
+    mailru::FORMAT,
+    zoho::FORMAT,
+    ezweb::FORMAT,
+    kddi::FORMAT,
+    biglobe::FORMAT,
+    // end of providers (LHOST-B)
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,
     imailserver::FORMAT,

@@ -1,0 +1,86 @@
+//! au by KDDI (EZweb) mobile mail bounces: `From: Postmaster@ezweb.ne.jp`, `Subject: Mail
+//! System Error - Returned Mail`, a Japanese preface (ISO-2022-JP) and English lines that name
+//! the cause - "Each of the following recipients was rejected by a remote mail server.",
+//! "The user(s) account is disabled.", "Your message was not delivered within 0 days and 1
+//! hours." - with the addresses alone on a line (`<a@ezweb.ne.jp>`) or as "Recipient: <a@...>"
+//! followed by the SMTP exchange (">>> RCPT TO:<...>", "<<< 550 <...>: User unknown"). Old
+//! ones are plain text with the returned headers after a line of dashes; newer ones are
+//! `multipart/mixed`, or `multipart/report` with a thin DSN (then `rfc3464` reads the fields).
+
+use super::report::header_has;
+use super::scan::{addresses_in, bounded, header_lc, recipient};
+use super::{Format, Parsed};
+use crate::classify::message::Message;
+use crate::classify::verdict::{Action, Kind};
+
+pub const FORMAT: Format = Format {
+    name: "ezweb",
+    sniff,
+    parse,
+};
+
+/// au's mail domains (lower-case substrings).
+const DOMAINS: &[&str] = &[
+    "@au.com",
+    "@ezweb.ne.jp", // seen in lhost-ezweb-01
+];
+
+/// Sentences that say the message was not delivered (lower-case substrings); at least one
+/// must be present.
+const FAILED: &[&str] = &[
+    "did not receive this message", // seen in lhost-ezweb-05
+    "each of the following recipients was rejected by", // seen in lhost-ezweb-01
+    "the user(s) account is disabled", // seen in lhost-ezweb-03
+    "was not delivered within",     // seen in lhost-ezweb-05
+];
+
+fn sniff(msg: &Message) -> bool {
+    let from = header_lc(msg, "from");
+    (DOMAINS.iter().any(|d| from.contains(d)) && from.contains("postmaster"))
+        || (header_has(msg, "subject", "mail system error - returned mail")
+            && header_has(msg, "received", "ezweb.ne.jp"))
+}
+
+fn parse(msg: &Message) -> Option<Parsed> {
+    let text = bounded(msg.body_text());
+    let lower = text.to_ascii_lowercase();
+    let marker = FAILED.iter().find(|m| lower.contains(*m))?;
+    let mut addrs: Vec<String> = Vec::new();
+    let mut sentences: Vec<&str> = Vec::new();
+    let mut reply: Option<&str> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        // the returned message's headers follow a rule of dashes (lhost-ezweb-01)
+        if t.len() >= 20 && t.chars().all(|c| c == '-') {
+            break;
+        }
+        let l = t.to_ascii_lowercase();
+        if let Some(rest) = l.strip_prefix("recipient:") {
+            addrs.extend(addresses_in(rest));
+        } else if t.starts_with("<<<") {
+            reply.get_or_insert(t.trim_start_matches('<').trim());
+        } else if t.starts_with(">>>") || t.is_empty() || !t.is_ascii() {
+        } else if t.starts_with('<') && t.ends_with('>') && !t.contains(' ') {
+            addrs.extend(addresses_in(t));
+        } else if sentences.len() < 8 {
+            sentences.push(t);
+        }
+    }
+    addrs.dedup();
+    if addrs.is_empty() {
+        return None;
+    }
+    let diag = match reply {
+        Some(r) => r.to_string(),
+        None => sentences.join(" "),
+    };
+    let mut out = Parsed {
+        kind: Kind::Bounce,
+        evidence: vec![format!("ezweb sentence \"{marker}\"")],
+        ..Parsed::default()
+    };
+    for a in addrs {
+        out.recipients.push(recipient(&a, Action::Failed, &diag));
+    }
+    Some(out)
+}

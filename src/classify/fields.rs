@@ -105,6 +105,20 @@ pub fn clean_address(v: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
+    // A quoted local part (`"neko..nyaan"@example.org`, RFC 5321 section 4.1.2) keeps its
+    // quotes and may hold spaces.
+    if let Some(at) = inner.find("\"@") {
+        if let Some(open) = inner[..at].find('"') {
+            let rest = &inner[at + 2..];
+            let dom_end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '>' | ',' | ';' | ')'))
+                .unwrap_or(rest.len());
+            let domain = rest[..dom_end].trim_end_matches('.');
+            if !domain.is_empty() {
+                return Some(format!("{}@{}", &inner[open..=at], domain).to_lowercase());
+            }
+        }
+    }
     let inner = inner
         .split_whitespace()
         .find(|w| w.contains('@'))
@@ -153,5 +167,9 @@ mod tests {
             Some("a@b.example")
         );
         assert_eq!(address("rfc822; "), None);
+        assert_eq!(
+            address("rfc822; \"neko..nyaan\"@Example.org").as_deref(),
+            Some("\"neko..nyaan\"@example.org")
+        );
     }
 }

@@ -215,6 +215,27 @@ fn headers_of(msg: &mail_parser::Message, idx: usize) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Header block of an embedded message. mail-parser's nested header offsets do not always
+/// point into the nested message's own bytes (seen with unencoded `message/rfc822` parts),
+/// so the block is read from the parent's bytes at the part's body offset, bounded.
+fn embedded_headers(
+    parent: &mail_parser::Message,
+    part: &mail_parser::MessagePart,
+    nested: &mail_parser::Message,
+) -> Vec<(String, String)> {
+    let raw = parent.raw_message();
+    let start = part.offset_body as usize;
+    let end = raw.len().min(start.saturating_add(64 * 1024));
+    let from_parent = raw
+        .get(start..end)
+        .map(|b| super::fields::parse_block(&String::from_utf8_lossy(b)))
+        .unwrap_or_default();
+    if from_parent.iter().any(|(_, v)| !v.is_empty()) {
+        return from_parent;
+    }
+    headers_of(nested, 0)
+}
+
 fn content_type(part: &mail_parser::MessagePart) -> String {
     part.content_type()
         .map(|c| match c.subtype() {
@@ -273,7 +294,7 @@ fn collect(root: &mail_parser::Message, root_depth: usize, out: &mut Message) {
                     }
                     out.attached.push(Attached {
                         depth: depth + 1,
-                        headers: headers_of(m, 0),
+                        headers: embedded_headers(msg, part, m),
                     });
                     // Finish this message's remaining parts after the nested one (document
                     // order), then descend.

@@ -167,6 +167,7 @@ fn interpret(verdict: &mut Verdict) {
     let hints = crate::reason::Hints {
         kind: verdict.kind,
         detector: &verdict.detector,
+        ..Default::default()
     };
     for r in &mut verdict.recipients {
         crate::reason::interpret(r, &hints);

@@ -38,7 +38,13 @@ pub fn parse(msg: &Message) -> Option<Parsed> {
         for part in msg
             .parts
             .iter()
-            .filter(|p| p.depth == 0 && p.content_type.starts_with("text/plain"))
+            .filter(|p| {
+                // A multipart/report whose boundary never occurs comes through as one part
+                // of type multipart/report (seen from Sendmail 8.8 era reports).
+                p.depth == 0
+                    && (p.content_type.starts_with("text/plain")
+                        || p.content_type.starts_with("multipart/"))
+            })
         {
             if looks_like_dsn_text(&part.text) {
                 recipients.extend(parse_fields(&part.text));
@@ -85,7 +91,13 @@ pub fn parse_fields(text: &str) -> Vec<Recipient> {
             if starts {
                 let new = match &cur {
                     Some(b) if field.0 == "final-recipient" => b.final_rcpt.is_some(),
-                    Some(b) => b.original.is_some() || b.final_rcpt.is_some(),
+                    // Original-Recipient may follow Final-Recipient in the same block; it
+                    // opens the next block only once this one has its Action or Status.
+                    Some(b) => {
+                        b.original.is_some()
+                            || (b.final_rcpt.is_some()
+                                && (b.action.is_some() || b.status.is_some()))
+                    }
                     None => true,
                 };
                 if new {

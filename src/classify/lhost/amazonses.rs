@@ -25,20 +25,30 @@ pub const FORMAT: Format = Format {
 const JSON_LIMIT: usize = 1024 * 1024;
 
 fn sniff(msg: &Message) -> bool {
+    let from = header_lc(msg, "from");
     msg.header("x-amz-sns-message-id").is_some()
-        || header_lc(msg, "from").contains("@sns.amazonaws.com")
+        || from.contains("@sns.amazonaws.com")
         || header_has(msg, "subject", "aws notification message")
+        || (from.contains("amazonses.com") && header_has(msg, "content-type", "report"))
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
+    if msg.part("message/delivery-status").is_some() {
+        return relayed(msg);
+    }
     let text = msg
         .parts
         .iter()
         .filter(|p| p.depth == 0)
-        .find(|p| p.text.contains("\"notificationType\"") || p.text.contains("\"eventType\""))?
+        .find(|p| p.text.contains("notificationType") || p.text.contains("eventType"))?
         .text
         .as_str();
-    let event = json(text)?;
+    let mut event = json(text)?;
+    // SNS without "raw message delivery": the SES event is a JSON string in the envelope's
+    // "Message" field (lhost-amazonses-10).
+    if let Some(inner) = event.get("Message").and_then(Value::as_str) {
+        event = serde_json::from_str(inner).ok()?;
+    }
     let kind = event
         .get("notificationType")
         .or_else(|| event.get("eventType"))?
@@ -50,6 +60,43 @@ fn parse(msg: &Message) -> Option<Parsed> {
         "delivery" => delivery(event.get("delivery")?),
         _ => None,
     }
+}
+
+/// SES's own DSN for a message it relayed: an RFC 3464 report whose Diagnostic-Code wraps the
+/// remote server's reply, "5.1.0 - Unknown address error 550-'5.2.2 <a@b>... Mailbox Full'
+/// (delivery attempts: 0)" (lhost-amazonses-03). The quoted reply is the remote's own: its
+/// reply code and, when it has one, its status replace SES's summary code.
+fn relayed(msg: &Message) -> Option<Parsed> {
+    let mut out = crate::classify::rfc3464::parse(msg)?;
+    for r in &mut out.recipients {
+        let Some(diag) = r.diagnostic.as_deref() else {
+            continue;
+        };
+        let Some((code, inner)) = ses_wrapped(diag) else {
+            continue;
+        };
+        r.reply_code = Some(code.to_string());
+        if let Some(st) = status_in(inner) {
+            r.status = Some(st);
+        } else if r.status.as_deref().is_none_or(|s| s.ends_with(".0.0")) {
+            r.status = status_in(diag).or(r.status.take());
+        }
+        r.evidence
+            .push(format!("ses-wrapped remote reply {code}-'...'"));
+    }
+    Some(out)
+}
+
+/// `NNN-'reply'` inside an SES diagnostic: the code and the quoted reply.
+fn ses_wrapped(diag: &str) -> Option<(&str, &str)> {
+    let at = diag.find("-'")?;
+    let code = diag.get(at.checked_sub(3)?..at)?;
+    if !code.bytes().all(|b| b.is_ascii_digit()) || !matches!(code.as_bytes()[0], b'4' | b'5') {
+        return None;
+    }
+    let inner = &diag[at + 2..];
+    let inner = inner.rsplit_once('\'').map(|(i, _)| i).unwrap_or(inner);
+    Some((code, inner))
 }
 
 /// The JSON object in `text`: from the first `{` to the last `}`, with the MTA's line folds

@@ -15,20 +15,35 @@ mod gmx;
 mod googlegroups;
 mod kddi;
 mod mailru;
+mod office365;
 pub(crate) mod report;
+mod verizon;
 mod yahoo;
 mod zoho;
 
 // MTAs (LHOST-A)
+mod activehunter;
+mod domino;
 mod dragonfly;
 mod exchange2003;
 mod exim;
+mod fml;
+mod generic;
 mod imailserver;
+mod mailfoundry;
+mod mailmarshal;
 mod mfilter;
+mod mxlogic;
+mod notes;
 mod opensmtpd;
 mod postfix;
 mod qmail;
 mod sendmail;
+mod trendmicro;
+mod x1;
+mod x3;
+mod x6;
+mod yahooclassic;
 
 use super::message::Message;
 use super::verdict::{Kind, Recipient};
@@ -70,16 +85,31 @@ pub const FORMATS: &[Format] = &[
     ezweb::FORMAT,
     kddi::FORMAT,
     biglobe::FORMAT,
+    office365::FORMAT,
+    verizon::FORMAT,
     // end of providers (LHOST-B)
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,
+    activehunter::FORMAT,
+    domino::FORMAT,
+    notes::FORMAT,
+    fml::FORMAT,
     imailserver::FORMAT,
     mfilter::FORMAT,
+    mailfoundry::FORMAT,
+    mailmarshal::FORMAT,
+    trendmicro::FORMAT,
     exchange2003::FORMAT,
+    x1::FORMAT,
+    x3::FORMAT,
+    x6::FORMAT,
+    yahooclassic::FORMAT,
     opensmtpd::FORMAT,
     qmail::FORMAT,
     postfix::FORMAT,
+    mxlogic::FORMAT,
     exim::FORMAT,
     sendmail::FORMAT,
+    generic::FORMAT,
     // end of MTAs (LHOST-A)
 ];

@@ -66,6 +66,21 @@ pub(crate) fn host_after(text: &str, word: &str) -> Option<String> {
     None
 }
 
+/// The report's text: `body_text()`, or else the first top-level part whatever its declared
+/// type - a broken nested `multipart/alternative` header (boundary parameter on an
+/// unindented line, lhost-verizon-02) leaves the text inside an undecoded multipart leaf.
+pub(crate) fn any_body(msg: &Message) -> &str {
+    let t = msg.body_text();
+    if !t.trim().is_empty() {
+        return t;
+    }
+    msg.parts
+        .iter()
+        .find(|p| p.depth == 0 && !p.text.trim().is_empty())
+        .map(|p| p.text.as_str())
+        .unwrap_or("")
+}
+
 /// At most the first `n` bytes of `s`, cut on a character boundary.
 pub(crate) fn prefix(s: &str, n: usize) -> &str {
     let mut n = n.min(s.len());

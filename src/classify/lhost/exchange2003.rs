@@ -31,6 +31,8 @@ fn sniff(msg: &Message) -> bool {
     MAILERS.iter().any(|m| mailer.contains(m))
         || scan::header_lc(msg, "subject").starts_with("undeliverable")
         || msg.header("x-ms-embedded-report").is_some()
+        // seen in lhost-exchange2003-03: no X-Mailer, subject "E", From postmaster
+        || scan::from_daemon(msg)
 }
 
 /// `user@domain on DATE` (the opening line of one recipient).

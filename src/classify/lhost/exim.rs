@@ -62,6 +62,13 @@ fn opening(line: &str) -> Option<String> {
         return None;
     }
     let first = t.split_whitespace().next().unwrap_or("");
+    // "name@host <addr@host>: malformed address: ..." names the address in brackets.
+    let head = t.split(": ").next().unwrap_or("");
+    if let (Some(lt), Some(gt)) = (head.find('<'), head.rfind('>')) {
+        if lt < gt && first.contains('@') {
+            return scan::first_address(&head[lt..gt]);
+        }
+    }
     if first.contains('@') && !first.contains("://") {
         return scan::first_address(first);
     }
@@ -71,10 +78,7 @@ fn opening(line: &str) -> Option<String> {
     None
 }
 
-fn parse(msg: &Message) -> Option<Parsed> {
-    if scan::has_dsn(msg) {
-        return None;
-    }
+pub(crate) fn parse(msg: &Message) -> Option<Parsed> {
     let text = scan::bounded(msg.body_text());
     let lower = text.to_ascii_lowercase();
     let start = LIST_OPENERS.iter().filter_map(|m| lower.find(m)).min()?;
@@ -182,6 +186,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
     if recipients.is_empty() {
         return None;
     }
+    // Exim's DSN part (4.82+) says 5.0.0 / 4.0.0; the text's code is better and the pipeline
+    // fills the rest by address. A pipe or file recipient only matches one to one.
+    scan::fill_single_from_dsn(msg, &mut recipients);
     Some(Parsed {
         kind: if delayed { Kind::Delayed } else { Kind::Bounce },
         recipients,

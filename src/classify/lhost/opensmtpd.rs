@@ -15,8 +15,9 @@ pub const FORMAT: Format = Format {
     parse,
 };
 
-/// The sentence before the list, lower-case; seen in lhost-opensmtpd-01 and -04.
-const LIST_OPENER: &str = "following list of recipients";
+/// The end of the sentence before the list, lower-case; seen in lhost-opensmtpd-01 and -04
+/// (where "the following" and "list of recipients:" sit on two lines).
+const LIST_OPENER: &str = "list of recipients:";
 
 /// Lines that end the list, lower-case prefixes; seen in lhost-opensmtpd-01 and -04.
 const LIST_CLOSERS: &[&str] = &[
@@ -29,9 +30,6 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
-    if scan::has_dsn(msg) {
-        return None;
-    }
     let text = scan::bounded(msg.body_text());
     let lower = text.to_ascii_lowercase();
     if !lower.contains("this is the mailer-daemon") {

@@ -114,7 +114,7 @@ fn parse_transcript(msg: &Message) -> Option<Parsed> {
         if let Some(cmd) = t.strip_prefix("In:") {
             let cmd = cmd.trim();
             if cmd.to_ascii_lowercase().starts_with("rcpt to:") {
-                let to = cmd.split_whitespace().next().unwrap_or("");
+                let to = cmd[8..].split_whitespace().next().unwrap_or("");
                 if let Some(a) = scan::first_address(to) {
                     rcpts.push(a);
                 }

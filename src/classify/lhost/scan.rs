@@ -77,17 +77,45 @@ pub(crate) fn after_line<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     None
 }
 
-/// Does the lower-cased `haystack` contain any of `needles` (lower-case)?
-pub(crate) fn contains_any(haystack: &str, needles: &[&str]) -> bool {
-    let h = haystack.to_ascii_lowercase();
-    needles.iter().any(|n| h.contains(n))
-}
-
 /// Does the message carry a usable RFC 3464 `message/delivery-status` part (one recipient or
 /// more)? Formats whose MTA also writes one leave such messages to the DSN parser and only
 /// handle the text-only ones.
+/// A recipient that is a pipe or a file (Exim's `Final-Recipient: rfc822;/var/mail/x`, seen in
+/// lhost-exim-60) or one without a local part (`@mx.example.org`, lhost-sendmail-15) does not count: the text names the address behind it.
 pub(crate) fn has_dsn(msg: &Message) -> bool {
-    crate::classify::rfc3464::parse(msg).is_some_and(|p| !p.recipients.is_empty())
+    crate::classify::rfc3464::parse(msg).is_some_and(|p| {
+        !p.recipients.is_empty()
+            && p.recipients.iter().all(|r| {
+                r.address.find('@').is_some_and(|at| at > 0) && !r.address.starts_with(['/', '|'])
+            })
+    })
+}
+
+/// When the text names one recipient and the DSN part one other (a pipe or file, a routed or
+/// mangled address: lhost-exim-60, lhost-domino-03), the DSN's fields still describe it: fill
+/// what the text left empty. The pipeline's own fill matches by address only.
+pub(crate) fn fill_single_from_dsn(msg: &Message, recipients: &mut [Recipient]) {
+    let [r] = recipients else {
+        return;
+    };
+    let Some(dsn) = crate::classify::rfc3464::parse(msg) else {
+        return;
+    };
+    let [d] = dsn.recipients.as_slice() else {
+        return;
+    };
+    if r.status.is_none() {
+        r.status.clone_from(&d.status);
+    }
+    if r.reply_code.is_none() {
+        r.reply_code.clone_from(&d.reply_code);
+    }
+    if r.remote_mta.is_none() {
+        r.remote_mta.clone_from(&d.remote_mta);
+    }
+    if r.diagnostic.is_none() {
+        r.diagnostic.clone_from(&d.diagnostic);
+    }
 }
 
 /// Lower-cased top-level header value, empty when absent.
@@ -106,7 +134,8 @@ pub(crate) fn from_daemon(msg: &Message) -> bool {
 }
 
 fn is_local_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+    // '%' too: source-routed local parts ("user%domain@relay") seen in lhost-exim-60
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.%".contains(c)
 }
 
 fn is_domain_char(c: char) -> bool {

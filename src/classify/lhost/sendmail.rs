@@ -39,10 +39,15 @@ fn parse(msg: &Message) -> Option<Parsed> {
         || text
             .to_ascii_lowercase()
             .contains("transient non-fatal errors");
-    let recipients = parse_text(text, delayed);
+    let mut recipients = parse_text(text, delayed);
+    if recipients.is_empty() {
+        recipients = wrapped_dsn(msg);
+    }
     if recipients.is_empty() {
         return None;
     }
+    // A DSN part whose recipient lacks a local part (lhost-sendmail-15) still has the status.
+    scan::fill_single_from_dsn(msg, &mut recipients);
     Some(Parsed {
         kind: if delayed { Kind::Delayed } else { Kind::Bounce },
         recipients,
@@ -51,15 +56,16 @@ fn parse(msg: &Message) -> Option<Parsed> {
     })
 }
 
-/// Does a sendmail-style text sit in `text` (list of addresses or a transcript)?
-pub(crate) fn looks_like(text: &str) -> bool {
-    scan::contains_any(
-        text,
-        &[
-            "the following addresses had",
-            "transcript of session follows",
-        ],
-    )
+/// A Sendmail DSN returned inside a gateway's own notice (a `message/rfc822` part whose
+/// delivery-status names the recipients; seen in lhost-x5-01, wrapped by a Trend Micro relay
+/// whose text lists no address).
+fn wrapped_dsn(msg: &Message) -> Vec<Recipient> {
+    msg.parts
+        .iter()
+        .filter(|p| p.depth > 0 && p.content_type == "message/delivery-status")
+        .flat_map(|p| crate::classify::rfc3464::parse_fields(&p.text))
+        .filter(|r| r.address.contains('@'))
+        .collect()
 }
 
 /// `NNN [X.Y.Z] <addr>... text`: Sendmail's own verdict on one address. Returns the address and

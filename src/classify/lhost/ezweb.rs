@@ -11,7 +11,7 @@ use super::report::header_has;
 use super::scan::{addresses_in, bounded, header_lc, recipient};
 use super::{Format, Parsed};
 use crate::classify::message::Message;
-use crate::classify::verdict::{Action, Kind};
+use crate::classify::verdict::{Action, Kind, Reason};
 
 pub const FORMAT: Format = Format {
     name: "ezweb",
@@ -25,13 +25,13 @@ const DOMAINS: &[&str] = &[
     "@ezweb.ne.jp", // seen in lhost-ezweb-01
 ];
 
-/// Sentences that say the message was not delivered (lower-case substrings); at least one
-/// must be present.
-const FAILED: &[&str] = &[
-    "did not receive this message", // seen in lhost-ezweb-05
-    "each of the following recipients was rejected by", // seen in lhost-ezweb-01
-    "the user(s) account is disabled", // seen in lhost-ezweb-03
-    "was not delivered within",     // seen in lhost-ezweb-05
+/// Sentences that say the message was not delivered (lower-case substrings), with the reason
+/// where EZweb's sentence names it; at least one must be present.
+const FAILED: &[(&str, Option<Reason>)] = &[
+    ("did not receive this message", None), // seen in lhost-ezweb-05
+    ("each of the following recipients was rejected by", None), // seen in lhost-ezweb-01
+    ("the user(s) account is disabled", Some(Reason::Suspend)), // seen in lhost-ezweb-03
+    ("was not delivered within", Some(Reason::Expired)), // seen in lhost-ezweb-05
 ];
 
 fn sniff(msg: &Message) -> bool {
@@ -44,9 +44,14 @@ fn sniff(msg: &Message) -> bool {
 fn parse(msg: &Message) -> Option<Parsed> {
     let text = bounded(msg.body_text());
     let lower = text.to_ascii_lowercase();
-    let marker = FAILED.iter().find(|m| lower.contains(*m))?;
+    let (marker, _) = FAILED.iter().find(|(m, _)| lower.contains(m))?;
+    let stated = FAILED
+        .iter()
+        .filter(|(m, _)| lower.contains(m))
+        .find_map(|(m, r)| r.map(|r| (*m, r)));
     let mut addrs: Vec<String> = Vec::new();
     let mut sentences: Vec<&str> = Vec::new();
+    let mut command: Option<&str> = None;
     let mut reply: Option<&str> = None;
     for line in text.lines() {
         let t = line.trim();
@@ -58,8 +63,10 @@ fn parse(msg: &Message) -> Option<Parsed> {
         if let Some(rest) = l.strip_prefix("recipient:") {
             addrs.extend(addresses_in(rest));
         } else if t.starts_with("<<<") {
-            reply.get_or_insert(t.trim_start_matches('<').trim());
-        } else if t.starts_with(">>>") || t.is_empty() || !t.is_ascii() {
+            reply.get_or_insert(t);
+        } else if t.starts_with(">>>") {
+            command.get_or_insert(t);
+        } else if t.is_empty() || !t.is_ascii() {
         } else if t.starts_with('<') && t.ends_with('>') && !t.contains(' ') {
             addrs.extend(addresses_in(t));
         } else if sentences.len() < 8 {
@@ -68,10 +75,17 @@ fn parse(msg: &Message) -> Option<Parsed> {
     }
     addrs.dedup();
     if addrs.is_empty() {
+        // A thin DSN beside the text (lhost-ezweb-02): the addresses come from its fields.
+        addrs = crate::classify::rfc3464::parse(msg)
+            .map(|p| p.recipients.into_iter().map(|r| r.address).collect())
+            .unwrap_or_default();
+    }
+    if addrs.is_empty() {
         return None;
     }
+    // Keep the SMTP exchange as EZweb prints it: ">>> RCPT TO:<a> <<< 550 ..." (lhost-ezweb-04).
     let diag = match reply {
-        Some(r) => r.to_string(),
+        Some(r) => [command.unwrap_or(""), r].join(" "),
         None => sentences.join(" "),
     };
     let mut out = Parsed {
@@ -80,7 +94,12 @@ fn parse(msg: &Message) -> Option<Parsed> {
         ..Parsed::default()
     };
     for a in addrs {
-        out.recipients.push(recipient(&a, Action::Failed, &diag));
+        let mut r = recipient(&a, Action::Failed, &diag);
+        if let Some((m, reason)) = stated {
+            r.reason = Some(reason);
+            r.evidence.push(format!("ezweb states \"{m}\""));
+        }
+        out.recipients.push(r);
     }
     Some(out)
 }

@@ -16,6 +16,7 @@ mod googlegroups;
 mod kddi;
 mod mailru;
 mod office365;
+mod powermta;
 pub(crate) mod report;
 mod verizon;
 mod yahoo;
@@ -87,6 +88,7 @@ pub const FORMATS: &[Format] = &[
     biglobe::FORMAT,
     office365::FORMAT,
     verizon::FORMAT,
+    powermta::FORMAT,
     // end of providers (LHOST-B)
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,

@@ -62,6 +62,7 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
         .command
         .and_then(Stage::parse)
         .or_else(|| stage::find(&text))
+        .or_else(|| stage::find_for(raw, &rcpt.address))
         .or_else(|| {
             hints
                 .notification
@@ -90,6 +91,9 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
         stage,
         hosts: &hosts,
         delayed: rcpt.action == Some(Action::Delayed) || hints.kind == Kind::Delayed,
+        notification: hints.notification,
+        address: &rcpt.address,
+        detector: hints.detector,
     };
 
     let mut evidence = Vec::new();
@@ -151,6 +155,12 @@ fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
     }
 }
 
+/// Formats whose reports are written by the recipient's own mail system (a gateway or
+/// mailbox server that looked the address up itself), so their "unknown user" needs no SMTP
+/// stage: Ipswitch IMail (seen in lhost-imailserver-01.eml) and Verizon's SMS/MMS gateway
+/// (seen in lhost-verizon-02.eml). Sorted.
+const FINAL_SYSTEM_DETECTORS: &[&str] = &["lhost/imailserver", "lhost/verizon"];
+
 /// Everything the decision reads, computed once per recipient.
 struct Facts<'a> {
     text: &'a str,
@@ -159,6 +169,18 @@ struct Facts<'a> {
     stage: Option<Stage>,
     hosts: &'a rhost::Hosts<'a>,
     delayed: bool,
+    /// The human-readable notification and the recipient's address in it.
+    notification: Option<&'a str>,
+    address: &'a str,
+    detector: &'a str,
+}
+
+/// A phrase of the recipient's own paragraph in the notification, for a diagnostic that
+/// states nothing (seen in rfc3464-65.eml: no Diagnostic-Code, Gmail's text says "the
+/// address couldn't be found").
+fn notification_phrase(f: &Facts) -> Option<(Reason, &'static str)> {
+    let para = stage::paragraph_for(f.notification?, f.address)?;
+    text::find(&para)
 }
 
 /// The status code to interpret: the Status field unless it is missing or vague
@@ -206,6 +228,9 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
     let (reason, from_phrase) = if let Some((reason, phrase)) = text::find(f.text) {
         ev.push(format!("phrase {:?}", phrase.trim()));
         (reason, true)
+    } else if let Some((reason, phrase)) = notification_phrase(f) {
+        ev.push(format!("notification phrase {:?}", phrase.trim()));
+        (reason, true)
     } else if f.delayed {
         ev.push("action delayed".into());
         (Reason::Expired, false)
@@ -219,7 +244,7 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
     } else if let Some(reason) = f.reply.and_then(replycode::reason) {
         ev.push(format!("reply {}", f.reply.unwrap_or("")));
         (reason, false)
-    } else if f.code.is_some_and(Code::is_temporary) && !f.delayed {
+    } else if f.code.is_some_and(Code::is_temporary) && action == Some(Action::Failed) {
         ev.push("temporary code in a final failure".into());
         (Reason::Expired, false)
     } else if !f.text.is_empty() {
@@ -244,6 +269,13 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
         Reason::UserUnknown => {
             if text::is_directory_verdict(f.text) {
                 ev.push("verdict of the recipient's own directory".into());
+                return (reason, true);
+            }
+            if FINAL_SYSTEM_DETECTORS.contains(&f.detector) {
+                ev.push(format!(
+                    "{}: the recipient's own system answered",
+                    f.detector
+                ));
                 return (reason, true);
             }
             if let Some(provider) = rhost::after_data(f.hosts) {
@@ -278,9 +310,15 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
             ev.push("no RCPT TO stage or X.1.x status: not proof enough to suppress".into());
             (reason, false)
         }
-        Reason::MesgTooBig if f.code.is_some_and(|c| c.rest == "2.3") => {
-            ev.push("status X.2.3: limit of this recipient".into());
-            (Reason::ExceedLimit, false)
+        // Without a phrase, a refusal before the envelope is about the connecting host,
+        // and one in reply to MAIL FROM is about the sender.
+        _ if !from_phrase && matches!(f.stage, Some(Stage::Connect | Stage::Helo)) => {
+            ev.push("stage connection/HELO: the sending host".into());
+            (Reason::Blocked, false)
+        }
+        _ if !from_phrase && f.stage == Some(Stage::MailFrom) => {
+            ev.push("stage MAIL FROM: the sender".into());
+            (Reason::Rejected, false)
         }
         _ => (reason, true),
     }

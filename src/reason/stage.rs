@@ -96,6 +96,55 @@ pub fn find(text: &str) -> Option<Stage> {
 
 /// How far after a recipient's address its own explanation may run.
 const WINDOW: usize = 1024;
+/// How much of a notification is searched for a recipient's address.
+const SEARCHED: usize = 64 * 1024;
+
+/// Up to four places where `address` appears in `notification`, each as the lower-cased
+/// start of its line and the lower-cased text that follows it (at most `WINDOW` bytes).
+/// The search is ASCII case-insensitive and never lower-cases the whole notification.
+fn occurrences(notification: &str, address: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let needle = address.as_bytes();
+    let hay = &notification.as_bytes()[..notification.len().min(SEARCHED)];
+    if needle.is_empty() || needle.len() > hay.len() {
+        return found;
+    }
+    let mut i = 0;
+    while i + needle.len() <= hay.len() && found.len() < 4 {
+        if hay[i..i + needle.len()].eq_ignore_ascii_case(needle) {
+            let start = hay[..i]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |n| n + 1);
+            let end = (i + needle.len() + WINDOW).min(hay.len());
+            let head = String::from_utf8_lossy(&hay[start..i]).to_lowercase();
+            let tail = String::from_utf8_lossy(&hay[i + needle.len()..end]).to_lowercase();
+            found.push((head, tail));
+            i += needle.len();
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The recipient's own paragraph (from its address to the next blank line), lower-cased
+/// with whitespace folded: Postfix's `<addr>: host ... said: ...`, Gmail's "wasn't
+/// delivered to <addr> because the address couldn't be found".
+fn paragraph(window: &str) -> String {
+    let para = window.split("\n\n").next().unwrap_or(window);
+    para.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The explanation the notification gives for one recipient, for a diagnostic that says
+/// nothing: the paragraph after the first mention of the address outside a transcript.
+pub fn paragraph_for(notification: &str, address: &str) -> Option<String> {
+    occurrences(notification, address)
+        .into_iter()
+        .find(|(head, _)| !head.contains(">>>"))
+        .map(|(_, tail)| paragraph(&tail))
+        .filter(|p| !p.is_empty())
+}
 
 /// The stage for one recipient in the human-readable notification of a bounce (the text
 /// part of a DSN, or the body of a non-standard one). Postfix explains each recipient as
@@ -103,33 +152,14 @@ const WINDOW: usize = 1024;
 /// others quote the session transcript: `>>> RCPT To:<addr>` then `<<< 550 ...` (refused at
 /// RCPT TO), or `<<< 250 ...`, `>>> DATA`, `<<< 550 ...` (refused after DATA).
 pub fn find_for(notification: &str, address: &str) -> Option<Stage> {
-    if address.is_empty() {
-        return None;
-    }
-    let lower = notification.to_ascii_lowercase();
-    let address = address.to_ascii_lowercase();
-    let mut from = 0;
-    for _ in 0..4 {
-        let at = from + lower.get(from..)?.find(address.as_str())?;
-        from = at + address.len();
-        let start = lower[..at].rfind('\n').map_or(0, |n| n + 1);
-        let line_head = &lower[start..at];
-        let mut end = (at + WINDOW).min(lower.len());
-        while !lower.is_char_boundary(end) {
-            end -= 1;
-        }
-        let window = &lower[from..end];
-        if line_head.contains(">>> rcpt to") {
-            if let Some(stage) = transcript(window) {
+    for (head, tail) in occurrences(notification, address) {
+        if head.contains(">>> rcpt to") {
+            if let Some(stage) = transcript(&tail) {
                 return Some(stage);
             }
             continue;
         }
-        // The recipient's own paragraph: up to the next blank line.
-        let para = window.split("\n\n").next().unwrap_or(window);
-        let para = para.replace('\n', " ");
-        let para: String = para.split_whitespace().collect::<Vec<_>>().join(" ");
-        if let Some(stage) = find(&para) {
+        if let Some(stage) = find(&paragraph(&tail)) {
             return Some(stage);
         }
     }
@@ -137,26 +167,33 @@ pub fn find_for(notification: &str, address: &str) -> Option<Stage> {
 }
 
 /// After `>>> RCPT To:<addr>`: the first server answer decides; a 2xx answer moves on to
-/// the answer after `>>> DATA`.
+/// the answer after `>>> DATA`. Transcripts may be on separate lines or run together.
 fn transcript(after: &str) -> Option<Stage> {
     let mut stage = Stage::RcptTo;
-    for line in after.lines().map(str::trim_start) {
-        if let Some(reply) = line.strip_prefix("<<<") {
-            match reply.trim_start().as_bytes().first() {
-                Some(b'4' | b'5') => return Some(stage),
-                _ => continue,
+    let mut rest = after;
+    loop {
+        let next = match (rest.find(">>>"), rest.find("<<<")) {
+            (Some(c), Some(r)) => c.min(r),
+            (Some(c), None) => c,
+            (None, Some(r)) => r,
+            (None, None) => return None,
+        };
+        let is_reply = rest[next..].starts_with("<<<");
+        rest = &rest[next + 3..];
+        let item = rest.trim_start();
+        if is_reply {
+            if matches!(item.as_bytes().first(), Some(b'4' | b'5')) {
+                return Some(stage);
             }
+            continue;
         }
-        if let Some(cmd) = line.strip_prefix(">>>") {
-            match Stage::parse(cmd) {
-                Some(Stage::Data) => stage = Stage::Data,
-                // Another recipient's command: this one was accepted.
-                Some(Stage::RcptTo) if stage == Stage::RcptTo => return None,
-                _ => {}
-            }
+        match Stage::parse(item) {
+            Some(Stage::Data) => stage = Stage::Data,
+            // Another recipient's command: this one was accepted.
+            Some(Stage::RcptTo) if stage == Stage::RcptTo => return None,
+            _ => {}
         }
     }
-    None
 }
 
 #[cfg(test)]
@@ -194,5 +231,7 @@ mod tests {
         assert_eq!(find_for(sendmail, "c@example.org"), Some(Stage::RcptTo));
         assert_eq!(find_for(sendmail, "d@example.org"), Some(Stage::Data));
         assert_eq!(find_for(sendmail, "e@example.org"), None);
+        let one_line = ">>> RCPT TO:<f@example.jp> <<< 550 <f@example.jp>: User unknown";
+        assert_eq!(find_for(one_line, "f@example.jp"), Some(Stage::RcptTo));
     }
 }

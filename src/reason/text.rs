@@ -278,10 +278,9 @@ const EXCEEDLIMIT: &[&str] = &[
 
 /// The message is larger than the system accepts.
 const MESGTOOBIG: &[&str] = &[
-    "exceeds fixed maximum message size", // seen in lhost-sendmail-05.eml
-    "message too big",                    // common wording
-    "message too large",                  // seen in lhost-receivingses-05.eml
-    "size limit exceeded",                // seen in lhost-einsundeins-02.eml
+    "message too big",     // common wording
+    "message too large",   // seen in lhost-receivingses-05.eml
+    "size limit exceeded", // seen in lhost-einsundeins-02.eml
 ];
 
 /// The final delivery program on the receiving host failed.
@@ -356,18 +355,22 @@ const USERUNKNOWN: &[&str] = &[
     "user not exist",      // seen in lhost-mcafee-05.eml
     "user not found",      // seen in lhost-postfix-76.eml
     "user unknown",        // seen in lhost-postfix-02.eml
+    "ディレクトリには見つかりません", // seen in lhost-domino-02.eml ("not found in the Domino directory")
+    "ディレクトリのリストにありません", // seen in lhost-notes-02.eml ("not in the directory list")
 ];
 
 /// Unknown-mailbox verdicts written by the recipient's own mail system after a lookup in its
 /// directory (not a relayed SMTP reply whose stage is unknown): proof on their own.
 pub const DIRECTORY: &[&str] = &[
-    "invalid final delivery userid", // seen in lhost-imailserver-03.eml (IMail)
-    "mail.local: unknown user",      // seen in rfc3464-06.eml (Sendmail local mailer)
+    "invalid final delivery userid",  // seen in lhost-imailserver-03.eml (IMail)
+    "mail.local: unknown user",       // seen in rfc3464-06.eml (Sendmail local mailer)
     "not listed in domino directory", // seen in lhost-domino-01.eml
     "not listed in public name & address book", // seen in lhost-notes-03.eml
     "recipient name is not recognized", // seen in lhost-exchange2003-02.eml
-    "recipientnotfound",             // seen in rhost-microsoft-03.eml (Exchange RESOLVER.ADR)
-    "recipnotfound",                 // seen in lhost-exchange2007-01.eml (Exchange RESOLVER.ADR)
+    "recipientnotfound",              // seen in rhost-microsoft-03.eml (Exchange RESOLVER.ADR)
+    "recipnotfound",                  // seen in lhost-exchange2007-01.eml (Exchange RESOLVER.ADR)
+    "ディレクトリには見つかりません", // seen in lhost-domino-02.eml ("not found in the Domino directory")
+    "ディレクトリのリストにありません", // seen in lhost-notes-02.eml ("not in the directory list")
 ];
 
 /// The recipient exists but a filter refused the message.
@@ -530,9 +533,12 @@ fn is_reply(w: &str) -> bool {
         && w.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `550-5.7.1` or `550-` (a continuation line's prefix).
+/// `550-5.7.1` or `550-` (a continuation line's prefix), not `550-'unknown`.
 fn is_continuation(w: &str) -> bool {
-    w.len() >= 4 && is_reply(&w[..3]) && w.as_bytes()[3] == b'-'
+    w.len() >= 4
+        && is_reply(&w[..3])
+        && w.as_bytes()[3] == b'-'
+        && (w.len() == 4 || super::status::Code::parse(&w[4..]).is_some())
 }
 
 #[cfg(test)]

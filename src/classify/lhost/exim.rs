@@ -28,6 +28,7 @@ const LIST_OPENERS: &[&str] = &[
     "address(es) failed",                           // seen in lhost-exim-01
     "following address failed",                     // seen in lhost-mxlogic-01
     "has not yet been delivered to one or more",    // seen in lhost-exim-38 (delay warning)
+    "recipient addresses that were",                // seen in lhost-exim-52 (malformed address)
     "the address to which the message has not yet", // seen in lhost-exim-38
     "the following addresses have not yet",         // Exim delay warning, several addresses
 ];
@@ -195,4 +196,17 @@ pub(crate) fn parse(msg: &Message) -> Option<Parsed> {
         evidence: vec!["exim: failed-address list".into()],
         ..Parsed::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_address() {
+        let raw = std::fs::read("tests/samples/mta/exim-malformed.eml").unwrap();
+        let msg = Message::parse(&raw);
+        let p = parse(&msg).unwrap();
+        assert_eq!(p.recipients[0].address, "ann@example.net");
+    }
 }

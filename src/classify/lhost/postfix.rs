@@ -34,7 +34,8 @@ const OPENERS: &[&str] = &[
 
 fn sniff(msg: &Message) -> bool {
     let subject = scan::header_lc(msg, "subject");
-    SUBJECTS.iter().any(|s| subject.starts_with(s))
+    // Any mailer daemon too (translated subjects): the parse needs Postfix's own opening.
+    SUBJECTS.iter().any(|s| subject.starts_with(s)) || scan::from_daemon(msg)
 }
 
 /// `<user@domain>: text` or `<user@domain> (expanded from <alias>): text` at column 0.

@@ -26,8 +26,10 @@ const SUBJECTS: &[&str] = &[
 
 fn sniff(msg: &Message) -> bool {
     let subject = scan::header_lc(msg, "subject");
+    // Any mailer daemon too: the parse needs Sendmail's own section markers.
     SUBJECTS.iter().any(|s| subject.contains(s))
         || scan::header_lc(msg, "from").contains("mail delivery subsystem")
+        || scan::from_daemon(msg)
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
@@ -149,6 +151,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
     let mut host: Option<String> = None;
     let mut rcpt: Option<String> = None;
     let mut pending_reply = String::new();
+    let mut command = String::new();
     let mut orphan_reply = String::new();
     for raw in text.lines() {
         let line = raw.trim();
@@ -205,16 +208,24 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                         .trim_end_matches('.');
                     host = Some(h.to_ascii_lowercase());
                     rcpt = None;
+                    command.clear();
                     pending_reply.clear();
                 } else if let Some(cmd) = line.strip_prefix(">>>") {
                     let cmd = cmd.trim();
+                    command = line.to_string();
                     rcpt = if cmd.to_ascii_lowercase().starts_with("rcpt to") {
                         scan::first_address(cmd)
                     } else {
                         None
                     };
                 } else if let Some(reply) = line.strip_prefix("<<<") {
-                    let reply = reply.trim();
+                    // Keep the command with the reply: the SMTP stage decides what it means.
+                    let reply = if command.is_empty() {
+                        line.to_string()
+                    } else {
+                        format!("{command} {line}")
+                    };
+                    let reply = reply.as_str();
                     match &rcpt {
                         Some(a) => {
                             let e = entry(&mut entries, a);

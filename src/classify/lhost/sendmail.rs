@@ -218,7 +218,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                     } else {
                         None
                     };
-                } else if let Some(reply) = line.strip_prefix("<<<") {
+                } else if line.starts_with("<<<") {
                     // Keep the command with the reply: the SMTP stage decides what it means.
                     let reply = if command.is_empty() {
                         line.to_string()

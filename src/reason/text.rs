@@ -528,17 +528,18 @@ pub fn normalize(diagnostic: &str) -> String {
 
 /// `550` (a bare reply code).
 fn is_reply(w: &str) -> bool {
-    w.len() == 3
-        && matches!(w.as_bytes()[0], b'2' | b'4' | b'5')
-        && w.bytes().all(|b| b.is_ascii_digit())
+    let b = w.as_bytes();
+    b.len() == 3 && matches!(b[0], b'2' | b'4' | b'5') && b.iter().all(u8::is_ascii_digit)
 }
 
 /// `550-5.7.1` or `550-` (a continuation line's prefix), not `550-'unknown`.
 fn is_continuation(w: &str) -> bool {
-    w.len() >= 4
-        && is_reply(&w[..3])
-        && w.as_bytes()[3] == b'-'
-        && (w.len() == 4 || super::status::Code::parse(&w[4..]).is_some())
+    match (w.get(..3), w.as_bytes().get(3), w.get(4..)) {
+        (Some(code), Some(b'-'), Some(rest)) => {
+            is_reply(code) && (rest.is_empty() || super::status::Code::parse(rest).is_some())
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

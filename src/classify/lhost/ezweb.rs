@@ -49,10 +49,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
         .iter()
         .filter(|(m, _)| lower.contains(m))
         .find_map(|(m, r)| r.map(|r| (*m, r)));
-    let mut addrs: Vec<String> = Vec::new();
+    // (address, ">>> command", "<<< reply") per recipient, in order
+    let mut blocks: Vec<(String, Option<&str>, Option<&str>)> = Vec::new();
     let mut sentences: Vec<&str> = Vec::new();
-    let mut command: Option<&str> = None;
-    let mut reply: Option<&str> = None;
     for line in text.lines() {
         let t = line.trim();
         // the returned message's headers follow a rule of dashes (lhost-ezweb-01)
@@ -61,39 +60,48 @@ fn parse(msg: &Message) -> Option<Parsed> {
         }
         let l = t.to_ascii_lowercase();
         if let Some(rest) = l.strip_prefix("recipient:") {
-            addrs.extend(addresses_in(rest));
+            blocks.extend(addresses_in(rest).into_iter().map(|a| (a, None, None)));
         } else if t.starts_with("<<<") {
-            reply.get_or_insert(t);
+            if let Some(b) = blocks.last_mut() {
+                b.2.get_or_insert(t);
+            }
         } else if t.starts_with(">>>") {
-            command.get_or_insert(t);
+            if let Some(b) = blocks.last_mut() {
+                b.1.get_or_insert(t);
+            }
         } else if t.is_empty() || !t.is_ascii() {
         } else if t.starts_with('<') && t.ends_with('>') && !t.contains(' ') {
-            addrs.extend(addresses_in(t));
+            blocks.extend(addresses_in(t).into_iter().map(|a| (a, None, None)));
         } else if sentences.len() < 8 {
             sentences.push(t);
         }
     }
-    addrs.dedup();
-    if addrs.is_empty() {
+    if blocks.is_empty() {
         // A thin DSN beside the text (lhost-ezweb-02): the addresses come from its fields.
-        addrs = crate::classify::rfc3464::parse(msg)
-            .map(|p| p.recipients.into_iter().map(|r| r.address).collect())
+        blocks = crate::classify::rfc3464::parse(msg)
+            .map(|p| {
+                p.recipients
+                    .into_iter()
+                    .map(|r| (r.address, None, None))
+                    .collect()
+            })
             .unwrap_or_default();
     }
-    if addrs.is_empty() {
+    if blocks.is_empty() {
         return None;
     }
-    // Keep the SMTP exchange as EZweb prints it: ">>> RCPT TO:<a> <<< 550 ..." (lhost-ezweb-04).
-    let diag = match reply {
-        Some(r) => [command.unwrap_or(""), r].join(" "),
-        None => sentences.join(" "),
-    };
+    let general = sentences.join(" ");
     let mut out = Parsed {
         kind: Kind::Bounce,
         evidence: vec![format!("ezweb sentence \"{marker}\"")],
         ..Parsed::default()
     };
-    for a in addrs {
+    for (a, command, reply) in blocks {
+        // Keep the SMTP exchange as EZweb prints it: ">>> RCPT TO:<a> <<< 550 ..." (lhost-ezweb-04).
+        let diag = match reply {
+            Some(r) => [command.unwrap_or(""), r].join(" "),
+            None => general.clone(),
+        };
         let mut r = recipient(&a, Action::Failed, &diag);
         if let Some((m, reason)) = stated {
             r.reason = Some(reason);

@@ -135,9 +135,24 @@ fn parse(msg: &Message) -> Option<Parsed> {
         evidence,
         ..Parsed::default()
     };
-    for (addr, a) in found {
+    // One technical-details block serves every listed address; when it quotes some of them,
+    // it is about those only (the others get no diagnostic rather than a borrowed one).
+    let named: Vec<bool> = found
+        .iter()
+        .map(|(addr, _)| {
+            diag.as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains(addr.as_str()))
+        })
+        .collect();
+    let any_named = named.iter().any(|n| *n);
+    for ((addr, a), named) in found.into_iter().zip(named) {
         let a = if delayed { Action::Delayed } else { a };
-        let mut r = recipient(&addr, a, diag.as_deref().unwrap_or(""));
+        let own = if any_named && !named {
+            None
+        } else {
+            diag.as_deref()
+        };
+        let mut r = recipient(&addr, a, own.unwrap_or(""));
         if remote.is_some() {
             r.remote_mta = remote.clone();
         }

@@ -245,17 +245,15 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                     }
                 } else if let Some((addr, rest)) = verdict_line(line) {
                     let verdict = format!("{} {}", &line[..3], rest);
+                    // "554 <a>... 550 Host unknown": the inner reply is the real one, and the
+                    // line stands on its own (Sendmail 5 lists other hosts' failures after a
+                    // session; a reply from that session is not theirs: lhost-v5sendmail-05).
+                    let inner = scan::reply_code_in(&rest).is_some_and(|c| rest.starts_with(&c));
                     let e = entry(&mut entries, &addr);
                     if e.verdict.is_empty() {
-                        // "554 <a>... 550 Host unknown": the inner reply is the real one.
-                        e.verdict =
-                            if scan::reply_code_in(&rest).is_some_and(|c| rest.starts_with(&c)) {
-                                rest
-                            } else {
-                                verdict
-                            };
+                        e.verdict = if inner { rest } else { verdict };
                     }
-                    if e.reply.is_empty() && !pending_reply.is_empty() {
+                    if !inner && e.reply.is_empty() && !pending_reply.is_empty() {
                         e.reply = pending_reply.clone();
                         e.host = host.clone();
                     }

@@ -22,12 +22,20 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
+    // Its delivery-status part, where complete, is better than this text (lhost-x3-06).
+    if scan::has_dsn(msg) {
+        return None;
+    }
     let text = scan::report_text(msg);
     let lower = text.to_ascii_lowercase();
     let at = lower.find("to the following recipients")?;
+    // The sentence itself says how it ended ("was aborted after 5.0 hour(s)", lhost-x3-02).
+    let sentence = text[at..].lines().next().unwrap_or("");
+    let sentence = text[..at].rsplit('\n').next().unwrap_or("").to_string() + sentence;
     let details = scan::after_line(&text[at..], "technical details")
         .map(|d| scan::cut_at(d, &["====="]))
         .unwrap_or("");
+    let details = format!("{} {}", sentence.trim(), details);
     let mut recipients: Vec<Recipient> = Vec::new();
     for line in text[at..].lines().skip(1) {
         let t = line.trim();
@@ -37,7 +45,7 @@ fn parse(msg: &Message) -> Option<Parsed> {
         let Some(a) = t.strip_prefix("* ").and_then(scan::first_address) else {
             continue;
         };
-        recipients.push(scan::recipient(&a, Action::Failed, details));
+        recipients.push(scan::recipient(&a, Action::Failed, &details));
     }
     if recipients.is_empty() {
         return None;

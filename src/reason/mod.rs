@@ -178,9 +178,12 @@ struct Facts<'a> {
 /// A phrase of the recipient's own paragraph in the notification, for a diagnostic that
 /// states nothing (seen in rfc3464-65.eml: no Diagnostic-Code, Gmail's text says "the
 /// address couldn't be found").
-fn notification_phrase(f: &Facts) -> Option<(Reason, &'static str)> {
+fn notification_phrase(f: &Facts) -> Option<(Reason, String, bool)> {
     let para = stage::paragraph_for(f.notification?, f.address)?;
-    text::find(&para)
+    if let Some((reason, why)) = rhost::find(f.hosts, &para, f.code) {
+        return Some((reason, format!("rhost {why}"), true));
+    }
+    text::find(&para).map(|(reason, p)| (reason, format!("phrase {:?}", p.trim()), false))
 }
 
 /// The status code to interpret: the Status field unless it is missing or vague
@@ -225,11 +228,18 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         ev.push(format!("rhost {why}"));
         return (reason, true);
     }
+    let mut weak = false;
     let (reason, from_phrase) = if let Some((reason, phrase)) = text::find(f.text) {
         ev.push(format!("phrase {:?}", phrase.trim()));
         (reason, true)
-    } else if let Some((reason, phrase)) = notification_phrase(f) {
-        ev.push(format!("notification phrase {:?}", phrase.trim()));
+    } else if let Some((reason, why, strong)) = notification_phrase(f) {
+        ev.push(format!("notification {why}"));
+        if strong {
+            return (reason, true);
+        }
+        // The notification's paragraph is weaker than the recipient's own diagnostic:
+        // only a provider rule there proves an address dead.
+        weak = true;
         (reason, true)
     } else if f.delayed {
         ev.push("action delayed".into());
@@ -254,7 +264,8 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         ev.push("no diagnostic".into());
         (Reason::Undefined, false)
     };
-    refine(reason, from_phrase, f, ev)
+    let (reason, proof) = refine(reason, from_phrase, f, ev);
+    (reason, proof && !weak)
 }
 
 /// Apply the SMTP stage and the status detail to a mailbox verdict.

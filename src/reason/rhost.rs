@@ -32,6 +32,7 @@ const FACEBOOK: &[&str] = &["facebook.com", "fb.com"];
 const FRANCEPTT: &[&str] = &["orange.fr", "wanadoo.fr", "laposte.net"];
 const GODADDY: &[&str] = &["secureserver.net"];
 const GOOGLE: &[&str] = &["google.com", "gmail.com", "googlemail.com"];
+const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "uqmobile.jp"];
 const LAPOSTE: &[&str] = &["laposte.net"];
 const MICROSOFT: &[&str] = &["outlook.com", "hotmail.", "live.com", "msn.com"];
 const YAHOO: &[&str] = &["yahoo.", "yahoodns.net", "aol.com"];
@@ -140,6 +141,23 @@ const RULES: &[Rule] = &[
         hosts: GOOGLE,
         needle: Needle::Phrase("receiving mail too quickly"),
         reason: Reason::Speeding,
+    },
+    // Gmail relaying a remote refusal of the address itself ("Check for typos"), unlike its
+    // vaguer "couldn't be found, or is unable to receive mail". Seen in rfc3464-65.eml.
+    Rule {
+        provider: "google",
+        hosts: GOOGLE,
+        needle: Needle::Phrase("address couldn't be found. check for typos"),
+        reason: Reason::UserUnknown,
+    },
+    // KDDI (au) refuses an unknown mailbox at RCPT TO naming it ("550 <a@ezweb.ne.jp>: User
+    // unknown"); its receive filter answers after DATA without the address (" : User
+    // unknown", see text.rs). Seen in lhost-messagingserver-09.eml.
+    Rule {
+        provider: "kddi",
+        hosts: KDDI,
+        needle: Needle::Phrase(">: user unknown"),
+        reason: Reason::UserUnknown,
     },
     // La Poste: LPN007_416 "Adresse destinataire invalide". Seen in rhost-franceptt-02.eml.
     Rule {

@@ -159,8 +159,28 @@ pub fn find_for(notification: &str, address: &str) -> Option<Stage> {
             }
             continue;
         }
-        if let Some(stage) = find(&paragraph(&tail)) {
+        let para = paragraph(&tail);
+        if let Some(stage) = find(&para).or_else(|| failed_command(&para)) {
             return Some(stage);
+        }
+    }
+    None
+}
+
+/// In a recipient's own quoted exchange (Courier: `<addr>: host: >>> DATA <<< 550 ...`):
+/// the command the first 4xx/5xx answer replied to.
+fn failed_command(text: &str) -> Option<Stage> {
+    let mut last = None;
+    let mut rest = text;
+    while let Some(at) = rest.find(">>>").into_iter().chain(rest.find("<<<")).min() {
+        let is_reply = rest[at..].starts_with("<<<");
+        rest = rest[at + 3..].trim_start();
+        if is_reply {
+            if matches!(rest.as_bytes().first(), Some(b'4' | b'5')) {
+                return last;
+            }
+        } else {
+            last = Stage::parse(rest);
         }
     }
     None
@@ -233,5 +253,7 @@ mod tests {
         assert_eq!(find_for(sendmail, "e@example.org"), None);
         let one_line = ">>> RCPT TO:<f@example.jp> <<< 550 <f@example.jp>: User unknown";
         assert_eq!(find_for(one_line, "f@example.jp"), Some(Stage::RcptTo));
+        let courier = "<g@example.jp>:\n    mx.example.jp [192.0.2.45]:\n>>> DATA\n<<< 550 Unknown user g@example.jp\n";
+        assert_eq!(find_for(courier, "g@example.jp"), Some(Stage::Data));
     }
 }

@@ -362,13 +362,13 @@ const USERUNKNOWN: &[&str] = &[
 /// Unknown-mailbox verdicts written by the recipient's own mail system after a lookup in its
 /// directory (not a relayed SMTP reply whose stage is unknown): proof on their own.
 pub const DIRECTORY: &[&str] = &[
-    "invalid final delivery userid",  // seen in lhost-imailserver-03.eml (IMail)
-    "mail.local: unknown user",       // seen in rfc3464-06.eml (Sendmail local mailer)
+    "invalid final delivery userid", // seen in lhost-imailserver-03.eml (IMail)
+    "mail.local: unknown user",      // seen in rfc3464-06.eml (Sendmail local mailer)
     "not listed in domino directory", // seen in lhost-domino-01.eml
     "not listed in public name & address book", // seen in lhost-notes-03.eml
     "recipient name is not recognized", // seen in lhost-exchange2003-02.eml
-    "recipientnotfound",              // seen in rhost-microsoft-03.eml (Exchange RESOLVER.ADR)
-    "recipnotfound",                  // seen in lhost-exchange2007-01.eml (Exchange RESOLVER.ADR)
+    "recipientnotfound",             // seen in rhost-microsoft-03.eml (Exchange RESOLVER.ADR)
+    "recipnotfound",                 // seen in lhost-exchange2007-01.eml (Exchange RESOLVER.ADR)
     "ディレクトリには見つかりません", // seen in lhost-domino-02.eml ("not found in the Domino directory")
     "ディレクトリのリストにありません", // seen in lhost-notes-02.eml ("not in the directory list")
 ];
@@ -464,19 +464,31 @@ pub fn contains(text: &str, phrase: &str) -> bool {
     if !phrase.contains(" * ") {
         return text.contains(phrase);
     }
-    let mut rest = text;
-    for (i, part) in phrase.split(" * ").enumerate() {
-        let needle = if i == 0 {
-            format!("{part} ")
-        } else {
-            format!(" {part}")
-        };
-        match rest.find(needle.as_str()) {
-            Some(at) => rest = &rest[at + needle.len()..],
-            None => return false,
+    // Each gap is at most `GAP` bytes: the parts must belong to one statement.
+    const GAP: usize = 64;
+    let parts: Vec<&str> = phrase.split(" * ").collect();
+    let first = format!("{} ", parts[0]);
+    let mut from = 0;
+    while let Some(at) = text[from..].find(first.as_str()) {
+        let start = from + at + first.len();
+        let mut rest = &text[start..];
+        let mut ok = true;
+        for part in &parts[1..] {
+            let needle = format!(" {part}");
+            match rest.find(needle.as_str()) {
+                Some(gap) if gap <= GAP => rest = &rest[gap + needle.len()..],
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
         }
+        if ok {
+            return true;
+        }
+        from = start;
     }
-    true
+    false
 }
 
 /// The first table (in decision order) holding a phrase found in `text`.

@@ -1,7 +1,7 @@
 //! Amazon SES notifications delivered by e-mail through Amazon SNS (`From: ...
 //! <no-reply@sns.amazonaws.com>`, `Subject: AWS Notification Message`, `x-amz-sns-message-id`):
 //! the body is SES's JSON event - `notificationType` (or `eventType` for configuration-set
-//! event publishing) `Bounce`, `Complaint` or `Delivery`, with `bouncedRecipients` (address,
+//! event publishing) `Bounce`, `Complaint`, `Delivery` or `DeliveryDelay`, with `bouncedRecipients` (address,
 //! action, status, diagnosticCode), `complainedRecipients` and `complaintFeedbackType`, or
 //! `delivery.recipients`. Long lines arrive folded by the relaying MTA (`!` + newline + space,
 //! Sendmail's line-length split), which is undone before the JSON is read. SES's own DSNs
@@ -58,6 +58,7 @@ fn parse(msg: &Message) -> Option<Parsed> {
         "bounce" => bounce(event.get("bounce")?),
         "complaint" => complaint(event.get("complaint")?),
         "delivery" => delivery(event.get("delivery")?),
+        "deliverydelay" => delay(event.get("deliveryDelay")?),
         _ => None,
     }
 }
@@ -212,6 +213,36 @@ fn delivery(d: &Value) -> Option<Parsed> {
                 ..Recipient::default()
             });
         }
+    }
+    (!out.recipients.is_empty()).then_some(out)
+}
+
+/// A configuration-set `DeliveryDelay` event: SES is still retrying `delayedRecipients`.
+fn delay(d: &Value) -> Option<Parsed> {
+    let delay_type = str_of(d, "delayType").unwrap_or("");
+    let remote = str_of(d, "reportingMTA").map(|m| m.trim_start_matches("dsn;").trim().to_string());
+    let mut out = Parsed {
+        kind: Kind::Delayed,
+        evidence: vec![format!("ses delivery delay {delay_type}")],
+        ..Parsed::default()
+    };
+    for r in d.get("delayedRecipients")?.as_array()? {
+        let Some(addr) = str_of(r, "emailAddress") else {
+            continue;
+        };
+        let diag = str_of(r, "diagnosticCode").unwrap_or("");
+        let diag = diag.strip_prefix("smtp;").unwrap_or(diag).trim();
+        out.recipients.push(Recipient {
+            address: bare(addr),
+            action: Some(Action::Delayed),
+            status: str_of(r, "status")
+                .and_then(status_in)
+                .or_else(|| status_in(diag)),
+            reply_code: reply_code_in(diag),
+            diagnostic: (!diag.is_empty()).then(|| diag.to_string()),
+            remote_mta: remote.clone(),
+            ..Recipient::default()
+        });
     }
     (!out.recipients.is_empty()).then_some(out)
 }

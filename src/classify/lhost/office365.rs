@@ -20,13 +20,24 @@ pub const FORMAT: Format = Format {
     parse,
 };
 
-/// Where the returned message's headers start (lower-case line prefixes).
+/// Where the returned message's headers start (lower-case line prefixes; Exchange localises
+/// them with the recipient's language).
 const RETURNED: &[&str] = &[
-    "original message headers:", // seen in lhost-office365-02
+    "en-têtes de message d'origine",       // French
+    "encabezados del mensaje original",    // Spanish
+    "original message headers:",           // seen in lhost-office365-02
+    "ursprüngliche nachrichtenkopfzeilen", // German
+    "元のメッセージ ヘッダー",             // Japanese
 ];
 
-/// The heading of the per-recipient technical section (lower-case).
-const ADMIN: &str = "diagnostic information for administrators:"; // seen in lhost-office365-02
+/// Headings of the per-recipient technical section (lower-case, localised like `RETURNED`).
+const ADMIN: &[&str] = &[
+    "diagnoseinformationen für administratoren", // German
+    "diagnostic information for administrators", // seen in lhost-office365-02
+    "información de diagnóstico para administradores", // Spanish
+    "informations de diagnostic pour les administrateurs", // French
+    "管理者向けの診断情報",                      // Japanese
+];
 
 /// Headings of the user-facing list of failed addresses (lower-case substrings).
 const FAILED: &[&str] = &[
@@ -64,8 +75,13 @@ fn parse(msg: &Message) -> Option<Parsed> {
         kind: Kind::Bounce,
         ..Parsed::default()
     };
-    if let Some(at) = lower.find(ADMIN) {
-        let section = &text[at + ADMIN.len()..];
+    if let Some((at, heading)) = ADMIN
+        .iter()
+        .filter_map(|h| lower.find(h).map(|at| (at, *h)))
+        .min()
+    {
+        let section = &text[at + heading.len()..];
+        let section = section.split_once('\n').map(|(_, r)| r).unwrap_or("");
         let receiving = section
             .lines()
             .find(|l| {
@@ -99,7 +115,8 @@ fn parse(msg: &Message) -> Option<Parsed> {
             }
             out.recipients.push(r);
         }
-        out.evidence.push(format!("office365 section \"{ADMIN}\""));
+        out.evidence
+            .push(format!("office365 section \"{heading}\""));
     }
     if out.recipients.is_empty() {
         // Only the user-facing list: "a@b<mailto:a@b>" then an explanation line.

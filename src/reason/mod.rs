@@ -317,9 +317,12 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
                 return (reason, true);
             }
             // A mailbox-lookup phrase alone, with neither the stage nor an address-level
-            // code: the reason stands, the address is not proven dead.
-            ev.push("no RCPT TO stage or X.1.x status: not proof enough to suppress".into());
-            (reason, false)
+            // code: a refusal that may as well come from a filter (the reading Sisimai
+            // gives it too); the address is not proven dead.
+            ev.push(
+                "no RCPT TO stage or X.1.x status: filtered, not proof enough to suppress".into(),
+            );
+            (Reason::Filtered, false)
         }
         // Without a phrase, a refusal before the envelope is about the connecting host,
         // and one in reply to MAIL FROM is about the sender.
@@ -506,7 +509,7 @@ mod tests {
         // A relayed "550 User unknown" with no stage and no X.1.x code is not proof.
         assert_eq!(
             bounce(None, "550 User unknown"),
-            (Some(Reason::UserUnknown), Some(false))
+            (Some(Reason::Filtered), Some(false))
         );
     }
 

@@ -433,6 +433,7 @@ const EXPIRED: &[&str] = &[
     "timed out",                              // seen in lhost-postfix-08.eml
     "unable to connect successfully",         // seen in lhost-outlook-07.eml
     "unable to deliver this message after",   // seen in lhost-messagingserver-07.eml
+    "was aborted after", // seen in lhost-x3-02.eml ("... was aborted after 5.0 hour(s)")
 ];
 
 /// A malformed or out-of-sequence SMTP command.

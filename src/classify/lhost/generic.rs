@@ -45,20 +45,25 @@ const SUBJECTS: &[&str] = &[
 
 /// Sentences that say delivery failed, lower-case substrings of the report text.
 const FAILURE_PHRASES: &[&str] = &[
-    "could not be delivered",
-    "couldn't be delivered",
-    "delivery failed",
-    "delivery has failed",
-    "delivery to the following",
-    "did not reach",
-    "failed permanently",
-    "permanent error",
-    "permanent failure",
-    "rejected",
-    "unable to deliver",
-    "undeliverable",
-    "was not delivered",
-    "wasn't able to deliver",
+    "cannot be delivered",          // Sun/Oracle Messaging Server, Yahoo! classic
+    "could not be delivered",       // Exim, MailMarshal, many gateways
+    "could not be reached",         // Exchange 5.5 "could not be reached"
+    "couldn't be delivered",        // Office 365 wording
+    "delivery failed",              // seen in lhost-x2-07
+    "delivery has failed",          // Exchange 2007
+    "delivery problems",            // "encountered delivery problems" (Exchange, McAfee)
+    "delivery to the following",    // "Delivery to the following recipients failed"
+    "did not reach",                // Exchange 2003 "did not reach the following recipient(s)"
+    "did not receive your message", // "The following recipients did not receive your message"
+    "failed permanently",           // Gmail wording
+    "failed to deliver",            // common wording
+    "permanent error",              // qmail, Exim
+    "permanent failure",            // MailFoundry
+    "rejected",                     // gateway notices ("rejected recipient")
+    "unable to deliver",            // IMail, InterScan, Yahoo! classic
+    "undeliverable",                // Netscape "This Message was undeliverable"
+    "was not delivered",            // Domino
+    "wasn't able to deliver",       // qmail
 ];
 
 /// Sentences that say the message is still queued (a delay warning), lower-case.
@@ -86,7 +91,7 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let text = scan::report_text(msg);
     let lower = text.to_ascii_lowercase();
     if !FAILURE_PHRASES.iter().any(|p| lower.contains(p)) {
-        return None;
+        return returned_only(msg);
     }
     let subject = scan::header_lc(msg, "subject");
     if !scan::from_daemon(msg) && !SUBJECTS.iter().any(|s| subject.contains(s)) {
@@ -160,6 +165,31 @@ fn parse(msg: &Message) -> Option<Parsed> {
         kind: if delayed { Kind::Delayed } else { Kind::Bounce },
         recipients,
         evidence: vec!["generic: failure wording and addresses in the report text".into()],
+        ..Parsed::default()
+    })
+}
+
+/// A mailer daemon's report that says nothing readable but returns a message (nonbounce
+/// msg_42: "Stuff" and a `message/rfc822` part from `Mail Delivery Subsystem`) is still a
+/// bounce; the returned message's To names whom it was for. No reason can be told.
+fn returned_only(msg: &Message) -> Option<Parsed> {
+    let from = scan::header_lc(msg, "from");
+    if !(from.contains("mailer-daemon") || from.contains("mail delivery")) {
+        return None;
+    }
+    let to = msg.returned_header("to")?;
+    let recipients: Vec<Recipient> = scan::addresses_in(to)
+        .into_iter()
+        .take(5)
+        .map(|a| scan::recipient(&a, Action::Failed, ""))
+        .collect();
+    if recipients.is_empty() {
+        return None;
+    }
+    Some(Parsed {
+        kind: Kind::Bounce,
+        recipients,
+        evidence: vec!["generic: mailer daemon returning a message, no readable reason".into()],
         ..Parsed::default()
     })
 }

@@ -20,7 +20,8 @@ const LIST_OPENER: &str = "unable to deliver message to the following address(es
 
 fn sniff(msg: &Message) -> bool {
     let subject = scan::header_lc(msg, "subject");
-    subject == "delivery failure" || subject == "failure delivery"
+    // Other subjects too when a mailer daemon sends it: the parse needs Yahoo's own sentence.
+    subject == "delivery failure" || subject == "failure delivery" || scan::from_daemon(msg)
 }
 
 fn opening(line: &str) -> Option<String> {

@@ -98,10 +98,35 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
 
     let mut evidence = Vec::new();
     let mut address_proof = true;
-    if rcpt.reason.is_none() {
-        let (reason, proof) = decide(rcpt.action, hints.kind, &facts, &mut evidence);
-        rcpt.reason = Some(reason);
-        address_proof = proof;
+    match rcpt.reason {
+        None => {
+            let (reason, proof) = decide(rcpt.action, hints.kind, &facts, &mut evidence);
+            rcpt.reason = Some(reason);
+            address_proof = proof;
+        }
+        // A format that named an address failure itself is checked against the remote
+        // server's own words: a reply naming another cause wins and nothing is suppressed.
+        Some(named) if is_address_failure(named) => {
+            let mut own = Vec::new();
+            let (reason, _) = decide(rcpt.action, hints.kind, &facts, &mut own);
+            let stated = own.first().is_some_and(|e| {
+                ["phrase", "rhost", "status", "notification"]
+                    .iter()
+                    .any(|p| e.starts_with(p))
+            });
+            if stated && !is_address_failure(reason) {
+                evidence.push(format!(
+                    "the diagnostic says {} rather than {}",
+                    reason.as_str(),
+                    named.as_str()
+                ));
+                evidence.extend(own);
+                rcpt.reason = Some(reason);
+                rcpt.hard = Some(false);
+                address_proof = false;
+            }
+        }
+        Some(_) => {}
     }
     let failed = hints.kind == Kind::Bounce && matches!(rcpt.action, Some(Action::Failed) | None);
     let temporary = code.as_ref().is_some_and(Code::is_temporary)
@@ -123,6 +148,14 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
         None => rcpt.hard = Some(false),
     }
     rcpt.evidence.extend(evidence);
+}
+
+/// The reasons that may make an address hard.
+fn is_address_failure(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept
+    )
 }
 
 /// How much of the human-readable notification is read for a second opinion.
@@ -244,6 +277,13 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
     } else if f.delayed {
         ev.push("action delayed".into());
         (Reason::Expired, false)
+    } else if f.reply.is_some_and(|r| r.starts_with('5')) && f.code.is_some_and(|c| c.rest == "4.1")
+    {
+        // X.4.1 is "no answer from host", yet a server that answered 5xx did answer: the
+        // code is used for a refusal by the destination (Exchange Online "Access denied",
+        // Zoho "Mail rejected by destination domain").
+        ev.push("status X.4.1 in a 5xx reply: refused by the destination".into());
+        (Reason::Rejected, false)
     } else if let Some(reason) = f.code.and_then(status::reason) {
         ev.push(format!(
             "status {}.{}",
@@ -544,6 +584,28 @@ mod tests {
         };
         interpret(&mut r2, &hints);
         assert_eq!(r2.hard, Some(true));
+    }
+
+    #[test]
+    fn a_format_verdict_yields_to_the_remote_reply() {
+        let mut r = Recipient {
+            address: "user@example.jp".into(),
+            action: Some(Action::Failed),
+            status: Some("5.1.8".into()),
+            reply_code: Some("501".into()),
+            diagnostic: Some("501 5.1.8 Sender address rejected".into()),
+            reason: Some(Reason::UserUnknown),
+            hard: Some(true),
+            ..Recipient::default()
+        };
+        interpret(
+            &mut r,
+            &Hints {
+                kind: Kind::Bounce,
+                ..Hints::default()
+            },
+        );
+        assert_eq!((r.reason, r.hard), (Some(Reason::Rejected), Some(false)));
     }
 
     #[test]

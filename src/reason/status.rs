@@ -1,8 +1,8 @@
 //! RFC 3463 enhanced status codes (and the later registrations of RFC 5248's IANA registry:
 //! RFC 4954, 5248, 7293, 7372, 7505, 8689) read as a bounce reason. This is the third
 //! source of evidence, after provider rules and diagnostic phrases, and before the bare SMTP
-//! reply code. Codes whose detail says nothing (`X.0.0`, `X.1.0`, `X.5.0`) map to no reason,
-//! so that a vague code never overrules a reply code that says more.
+//! reply code. Codes whose detail says nothing (`X.0.0`, `X.1.0`, `X.3.0`, `X.5.0`) map to no
+//! reason, so that a vague code never overrules a reply code that says more.
 
 use crate::classify::verdict::Reason;
 
@@ -23,7 +23,6 @@ const CODES: &[(&str, Reason)] = &[
     ("2.2", Reason::MailboxFull), // RFC 3463 mailbox full
     ("2.3", Reason::ExceedLimit), // RFC 3463 message length exceeds administrative limit
     ("2.4", Reason::SystemError), // RFC 3463 mailing list expansion problem
-    ("3.0", Reason::SystemError), // RFC 3463 other or undefined mail system status
     ("3.1", Reason::SystemFull),  // RFC 3463 mail system full
     ("3.2", Reason::TooManyConn), // RFC 3463 system not accepting network messages
     ("3.3", Reason::SystemError), // RFC 3463 system not capable of selected features
@@ -114,9 +113,9 @@ impl<'a> Code<'a> {
         })
     }
 
-    /// The detail carries no meaning of its own: `X.0.0`, `X.1.0`, `X.5.0`.
+    /// The detail carries no meaning of its own: `X.0.0`, `X.1.0`, `X.3.0`, `X.5.0`.
     pub fn is_vague(&self) -> bool {
-        matches!(self.rest, "0.0" | "1.0" | "5.0")
+        matches!(self.rest, "0.0" | "1.0" | "3.0" | "5.0")
     }
 
     pub fn is_temporary(&self) -> bool {

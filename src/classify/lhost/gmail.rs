@@ -85,6 +85,11 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let mut found: Vec<(String, Action)> = Vec::new();
     let mut action = None;
     let mut evidence = Vec::new();
+    // Google's own sentence about the failure ("Your message wasn't delivered to a@b because
+    // the address couldn't be found. ..."). Not a statement of the cause: Google writes the
+    // same words over "501 5.1.8 Sender address rejected" (rhost-gsuite-11) and "the domain
+    // ... couldn't be found" over a Null MX or a DNS timeout (rhost-gsuite-03, -13).
+    let mut sentence: Option<&str> = None;
     let mut i = 0;
     while i < lines.len() {
         let lower = lines[i].to_ascii_lowercase();
@@ -108,6 +113,7 @@ fn parse(msg: &Message) -> Option<Parsed> {
                 let tail = &lines[i][at + p.len()..];
                 if let Some(addr) = addresses_in(tail).into_iter().next() {
                     action.get_or_insert(*a);
+                    sentence.get_or_insert(lines[i].trim());
                     evidence.push(format!("gmail sentence \"{}\"", p.trim()));
                     found.push((addr, *a));
                 }
@@ -126,6 +132,8 @@ fn parse(msg: &Message) -> Option<Parsed> {
         return None;
     }
     let (diag, remote) = details(text);
+    // Without the remote server's words, Google's own sentence is the diagnostic.
+    let diag = diag.or_else(|| sentence.map(str::to_string));
     let delayed = found.iter().all(|(_, a)| *a == Action::Delayed)
         || text
             .to_ascii_lowercase()
@@ -153,6 +161,7 @@ fn parse(msg: &Message) -> Option<Parsed> {
             diag.as_deref()
         };
         let mut r = recipient(&addr, a, own.unwrap_or(""));
+
         if remote.is_some() {
             r.remote_mta = remote.clone();
         }

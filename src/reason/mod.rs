@@ -114,7 +114,13 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
                     .iter()
                     .any(|p| e.starts_with(p))
             });
-            if stated && !is_address_failure(reason) {
+            // An unknown-user text read as `filtered` for want of proof does not contradict
+            // a format that knows more (PowerMTA's own bounce category, say).
+            let unproven_unknown = reason == Reason::Filtered
+                && own
+                    .iter()
+                    .any(|e| e.starts_with(UNPROVEN) || e.contains(MAILBOX_STATUS));
+            if stated && !is_address_failure(reason) && !unproven_unknown {
                 evidence.push(format!(
                     "the diagnostic says {} rather than {}",
                     reason.as_str(),
@@ -149,6 +155,10 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
     }
     rcpt.evidence.extend(evidence);
 }
+
+/// Evidence of an unknown-user text read as `filtered` for want of proof.
+const UNPROVEN: &str = "no RCPT TO stage or X.1.x status";
+const MAILBOX_STATUS: &str = "mailbox status, not address";
 
 /// The reasons that may make an address hard.
 fn is_address_failure(reason: Reason) -> bool {
@@ -341,7 +351,7 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
             }
             if mailbox_code && f.stage != Some(Stage::RcptTo) {
                 ev.push(format!(
-                    "status X.{}: mailbox status, not address",
+                    "status X.{}: {MAILBOX_STATUS}",
                     f.code.map_or("", |c| c.rest)
                 ));
                 return (Reason::Filtered, false);
@@ -359,9 +369,9 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
             // A mailbox-lookup phrase alone, with neither the stage nor an address-level
             // code: a refusal that may as well come from a filter (the reading Sisimai
             // gives it too); the address is not proven dead.
-            ev.push(
-                "no RCPT TO stage or X.1.x status: filtered, not proof enough to suppress".into(),
-            );
+            ev.push(format!(
+                "{UNPROVEN}: filtered, not proof enough to suppress"
+            ));
             (Reason::Filtered, false)
         }
         // Without a phrase, a refusal before the envelope is about the connecting host,

@@ -217,12 +217,30 @@ pub fn verp_recipient(msg: &Message, ctx: &Context) -> Option<(String, String)> 
     {
         return Some((a, "envelope detail".into()));
     }
-    for name in ["delivered-to", "x-original-to", "to"] {
-        for value in msg.headers_named(name) {
-            if let Some(a) = arf::first_address(value).and_then(|a| crate::verp::decode(&a, sep)) {
-                return Some((a, format!("VERP address in {name}")));
-            }
+    let decode =
+        |value: &str| arf::first_address(value).and_then(|a| crate::verp::decode(&a, sep));
+    // What the local MTA says it delivered to comes first.
+    for name in ["delivered-to", "x-original-to"] {
+        if let Some(a) = msg.headers_named(name).find_map(decode) {
+            return Some((a, format!("VERP address in {name}")));
         }
+    }
+    // The return path the reported message was sent with: an ARF report's
+    // Original-Mail-From (RFC 5965 section 3.2), the returned message's Return-Path.
+    let mail_from = msg
+        .parts_of("message/feedback-report")
+        .flat_map(|p| fields::parse_groups(&p.text))
+        .flatten()
+        .find(|(n, _)| n == "original-mail-from")
+        .map(|(_, v)| v);
+    if let Some(a) = mail_from.as_deref().and_then(decode) {
+        return Some((a, "VERP address in Original-Mail-From".into()));
+    }
+    if let Some(a) = msg.returned_header("return-path").and_then(decode) {
+        return Some((a, "VERP address in the returned message's Return-Path".into()));
+    }
+    if let Some(a) = msg.headers_named("to").find_map(decode) {
+        return Some((a, "VERP address in To".into()));
     }
     None
 }

@@ -51,7 +51,12 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let at = LIST_OPENERS.iter().filter_map(|o| lower.find(o)).min()?;
     let list = text[at..].split_once('\n').map_or("", |(_, r)| r);
     let mut recipients: Vec<Recipient> = Vec::new();
-    for (addr, lines) in scan::blocks(list, opening) {
+    for scan::Block {
+        address: addr,
+        lines,
+        ..
+    } in scan::blocks(list, opening)
+    {
         let diag: Vec<&str> = lines
             .iter()
             .map(|l| l.trim())

@@ -126,7 +126,12 @@ pub(crate) fn parse(msg: &Message) -> Option<Parsed> {
         .unwrap_or_default();
     let blocks = scan::blocks(section, opening);
     let mut recipients: Vec<Recipient> = Vec::new();
-    for (addr, lines) in &blocks {
+    for scan::Block {
+        address: addr,
+        first,
+        lines,
+    } in &blocks
+    {
         let mut diag_lines: Vec<&str> = Vec::new();
         let mut generated_by = None;
         let mut generated_from = None;
@@ -146,12 +151,8 @@ pub(crate) fn parse(msg: &Message) -> Option<Parsed> {
         let mut diag = diag_lines.join(" ");
         // The original line may carry the reply after the address: "<a@b>: 550 5.1.1 ..."
         if !addr.starts_with('!') {
-            if let Some(pos) = section
-                .lines()
-                .find(|l| opening(l).as_deref() == Some(addr.as_str()))
-                .and_then(|l| l.find(">:").map(|p| (l, p)))
-            {
-                let after = pos.0[pos.1 + 2..].trim();
+            if let Some(p) = first.find(">:") {
+                let after = first[p + 2..].trim();
                 if !after.is_empty() {
                     diag = format!("{after} {diag}");
                 }

@@ -68,12 +68,13 @@ fn parse(msg: &Message) -> Option<Parsed> {
     };
     let section = scan::cut_at(&text[start..], &["reporting-mta:"]);
     let mut recipients: Vec<Recipient> = Vec::new();
-    for (addr, lines) in scan::blocks(section, opening) {
+    for scan::Block {
+        address: addr,
+        first,
+        lines,
+    } in scan::blocks(section, opening)
+    {
         // The first line's own text follows "<addr>: " (or the expansion note).
-        let first = section
-            .lines()
-            .find(|l| opening(l).as_deref() == Some(addr.as_str()))
-            .unwrap_or("");
         let first_text = first.find("):").map_or_else(
             || first.find(">:").map_or("", |p| &first[p + 2..]),
             |p| &first[p + 2..],

@@ -52,22 +52,28 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let blocks = scan::blocks(&text[start..], opening);
     let recipients: Vec<_> = blocks
         .iter()
-        .map(|(addr, lines)| {
-            // indimail prefixes "From: <sender> RCPT: <rcpt>" on the first line.
-            let diag: Vec<&str> = lines
-                .iter()
-                .map(|l| {
-                    match l
-                        .find(" RCPT: <")
-                        .and_then(|p| l[p..].find('>').map(|q| p + q + 1))
-                    {
-                        Some(end) if l.starts_with("From: ") => l[end..].trim(),
-                        _ => l.trim(),
-                    }
-                })
-                .collect();
-            scan::recipient(addr, Action::Failed, &diag.join(" "))
-        })
+        .map(
+            |scan::Block {
+                 address: addr,
+                 lines,
+                 ..
+             }| {
+                // indimail prefixes "From: <sender> RCPT: <rcpt>" on the first line.
+                let diag: Vec<&str> = lines
+                    .iter()
+                    .map(|l| {
+                        match l
+                            .find(" RCPT: <")
+                            .and_then(|p| l[p..].find('>').map(|q| p + q + 1))
+                        {
+                            Some(end) if l.starts_with("From: ") => l[end..].trim(),
+                            _ => l.trim(),
+                        }
+                    })
+                    .collect();
+                scan::recipient(addr, Action::Failed, &diag.join(" "))
+            },
+        )
         .collect();
     if recipients.is_empty() {
         return None;

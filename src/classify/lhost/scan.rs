@@ -288,19 +288,28 @@ pub(crate) fn recipient(address: &str, action: Action, diagnostic: &str) -> Reci
     }
 }
 
+/// One recipient's lines in a report: the line that opened it and the lines that follow.
+#[derive(Debug, Clone)]
+pub(crate) struct Block<'a> {
+    pub address: String,
+    pub first: &'a str,
+    pub lines: Vec<&'a str>,
+}
+
 /// Split `text` into per-recipient blocks: `start` recognises a line that opens a block and
 /// returns its address; every following line up to the next opening line belongs to it.
-/// Lines before the first opening line are dropped.
-pub(crate) fn blocks<'a>(
-    text: &'a str,
-    start: impl Fn(&str) -> Option<String>,
-) -> Vec<(String, Vec<&'a str>)> {
-    let mut out: Vec<(String, Vec<&'a str>)> = Vec::new();
+/// Lines before the first opening line are dropped. Linear in the text.
+pub(crate) fn blocks<'a>(text: &'a str, start: impl Fn(&str) -> Option<String>) -> Vec<Block<'a>> {
+    let mut out: Vec<Block<'a>> = Vec::new();
     for line in text.lines() {
-        if let Some(addr) = start(line) {
-            out.push((addr, Vec::new()));
+        if let Some(address) = start(line) {
+            out.push(Block {
+                address,
+                first: line,
+                lines: Vec::new(),
+            });
         } else if let Some(last) = out.last_mut() {
-            last.1.push(line);
+            last.lines.push(line);
         }
     }
     out
@@ -359,8 +368,9 @@ mod tests {
             l.starts_with('<').then(|| first_address(l)).flatten()
         });
         assert_eq!(b.len(), 1);
-        assert_eq!(b[0].0, "x@example.com");
-        assert_eq!(b[0].1, vec!["said 550"]);
+        assert_eq!(b[0].address, "x@example.com");
+        assert_eq!(b[0].first, "<x@example.com>:");
+        assert_eq!(b[0].lines, vec!["said 550"]);
     }
 
     #[test]

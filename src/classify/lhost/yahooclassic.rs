@@ -36,7 +36,12 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let lower = text.to_ascii_lowercase();
     let at = lower.find(LIST_OPENER)?;
     let mut recipients: Vec<Recipient> = Vec::new();
-    for (addr, lines) in scan::blocks(&text[at..], opening) {
+    for scan::Block {
+        address: addr,
+        lines,
+        ..
+    } in scan::blocks(&text[at..], opening)
+    {
         let diag: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
         let mut r = scan::recipient(&addr, Action::Failed, &diag.join(" "));
         // "[#102]" and "[0]" are Yahoo's own numbers, not reply codes.

@@ -134,11 +134,19 @@ fn detect(msg: &Message) -> Verdict {
 
 /// Fill what a format left empty from the DSN block of the same recipient.
 fn fill_from_dsn(recipients: &mut [Recipient], dsn: &[Recipient]) {
+    // Indexed, so ten thousand recipients stay linear.
+    let mut by_address: std::collections::HashMap<&str, &Recipient> =
+        std::collections::HashMap::with_capacity(dsn.len() * 2);
+    for d in dsn.iter().rev() {
+        if let Some(o) = d.original.as_deref() {
+            by_address.insert(o, d);
+        }
+    }
+    for d in dsn.iter().rev() {
+        by_address.insert(d.address.as_str(), d);
+    }
     for r in recipients.iter_mut() {
-        let Some(d) = dsn
-            .iter()
-            .find(|d| d.address == r.address || d.original.as_deref() == Some(&r.address))
-        else {
+        let Some(d) = by_address.get(r.address.as_str()).copied() else {
             continue;
         };
         if r.action.is_none() {

@@ -62,10 +62,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
             .map(|l| l.trim())
             .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("the mts-id"))
             .collect();
-        if !recipients.iter().any(|r| r.address == addr) {
-            recipients.push(scan::recipient(&addr, Action::Failed, &diag.join(" ")));
-        }
+        recipients.push(scan::recipient(&addr, Action::Failed, &diag.join(" ")));
     }
+    scan::dedupe(&mut recipients);
     if recipients.is_empty() {
         return None;
     }

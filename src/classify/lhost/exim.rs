@@ -176,15 +176,14 @@ pub(crate) fn parse(msg: &Message) -> Option<Parsed> {
         if let Some(orig) = generated_from.filter(|o| *o != r.address) {
             r.original = Some(orig);
         }
-        if !recipients.iter().any(|x| x.address == r.address) {
-            recipients.push(r);
-        }
+        recipients.push(r);
     }
     if recipients.is_empty() {
         for a in failed_header {
             recipients.push(scan::recipient(&a, action, ""));
         }
     }
+    scan::dedupe(&mut recipients);
     if recipients.is_empty() {
         return None;
     }

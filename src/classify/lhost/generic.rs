@@ -117,16 +117,14 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let text = scan::cut_at(text, RETURNED_HEADERS);
     let lines: Vec<&str> = text.lines().collect();
     let mut recipients: Vec<Recipient> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, line) in lines.iter().enumerate() {
         if line.contains("://") && !line.contains('<') || is_header_line(line) {
             continue;
         }
         for addr in scan::addresses_in(line) {
             let local = addr.split('@').next().unwrap_or("");
-            if own.contains(&addr)
-                || SYSTEM_LOCALS.contains(&local)
-                || recipients.iter().any(|r| r.address == addr)
-            {
+            if own.contains(&addr) || SYSTEM_LOCALS.contains(&local) || !seen.insert(addr.clone()) {
                 continue;
             }
             let diag: Vec<&str> = std::iter::once(*line)

@@ -57,10 +57,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
         let Some(a) = scan::first_address(addr).filter(|_| !addr.contains(' ')) else {
             continue;
         };
-        if !recipients.iter().any(|r| r.address == a) {
-            recipients.push(scan::recipient(&a, action, reason));
-        }
+        recipients.push(scan::recipient(&a, action, reason));
     }
+    scan::dedupe(&mut recipients);
     if recipients.is_empty() {
         return None;
     }

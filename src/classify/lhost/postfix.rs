@@ -90,10 +90,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
         let diag = format!("{} {}", first_text.trim(), cont.join(" "));
         let mut r = scan::recipient(&addr, action, &diag);
         r.original = expanded.filter(|e| *e != r.address);
-        if !recipients.iter().any(|x| x.address == r.address) {
-            recipients.push(r);
-        }
+        recipients.push(r);
     }
+    scan::dedupe(&mut recipients);
     if recipients.is_empty() {
         return None;
     }

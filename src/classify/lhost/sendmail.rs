@@ -125,10 +125,16 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
         host: Option<String>,
     }
     let mut entries: Vec<Entry> = Vec::new();
-    fn entry<'e>(entries: &'e mut Vec<Entry>, addr: &str) -> &'e mut Entry {
-        if let Some(i) = entries.iter().position(|e| e.addr == addr) {
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    fn entry<'e>(
+        entries: &'e mut Vec<Entry>,
+        index: &mut std::collections::HashMap<String, usize>,
+        addr: &str,
+    ) -> &'e mut Entry {
+        if let Some(&i) = index.get(addr) {
             return &mut entries[i];
         }
+        index.insert(addr.to_string(), entries.len());
         entries.push(Entry {
             addr: addr.to_string(),
             reason: String::new(),
@@ -176,14 +182,15 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                 }
                 if let Some(reason) = line.strip_prefix("(reason:") {
                     if let Some(a) = &last_listed {
-                        entry(&mut entries, a).reason = reason.trim_end_matches(')').trim().into();
+                        entry(&mut entries, &mut index, a).reason =
+                            reason.trim_end_matches(')').trim().into();
                     }
                     continue;
                 }
                 let body = line.trim_start_matches(">>> ");
                 let first = body.split_whitespace().next().unwrap_or("");
                 if let Some(addr) = scan::first_address(first) {
-                    let e = entry(&mut entries, &addr);
+                    let e = entry(&mut entries, &mut index, &addr);
                     // "user@domain [User unknown]" / "user@domain (reason)"
                     let rest = body[first.len()..].trim();
                     if let Some(inner) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
@@ -228,7 +235,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                     let reply = reply.as_str();
                     match &rcpt {
                         Some(a) => {
-                            let e = entry(&mut entries, a);
+                            let e = entry(&mut entries, &mut index, a);
                             if e.reply.is_empty() {
                                 e.reply = reply.to_string();
                                 e.host = host.clone();
@@ -249,7 +256,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
                     // line stands on its own (Sendmail 5 lists other hosts' failures after a
                     // session; a reply from that session is not theirs: lhost-v5sendmail-05).
                     let inner = scan::reply_code_in(&rest).is_some_and(|c| rest.starts_with(&c));
-                    let e = entry(&mut entries, &addr);
+                    let e = entry(&mut entries, &mut index, &addr);
                     if e.verdict.is_empty() {
                         e.verdict = if inner { rest } else { verdict };
                     }

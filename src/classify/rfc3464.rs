@@ -35,17 +35,13 @@ pub fn parse(msg: &Message) -> Option<Parsed> {
     }
     if recipients.is_empty() {
         // Fields written as text: only in the report itself, never the returned message.
-        for part in msg
-            .parts
-            .iter()
-            .filter(|p| {
-                // A multipart/report whose boundary never occurs comes through as one part
-                // of type multipart/report (seen from Sendmail 8.8 era reports).
-                p.depth == 0
-                    && (p.content_type.starts_with("text/plain")
-                        || p.content_type.starts_with("multipart/"))
-            })
-        {
+        for part in msg.parts.iter().filter(|p| {
+            // A multipart/report whose boundary never occurs comes through as one part
+            // of type multipart/report (seen from Sendmail 8.8 era reports).
+            p.depth == 0
+                && (p.content_type.starts_with("text/plain")
+                    || p.content_type.starts_with("multipart/"))
+        }) {
             if looks_like_dsn_text(&part.text) {
                 recipients.extend(parse_fields(&part.text));
                 if !recipients.is_empty() {
@@ -86,6 +82,9 @@ pub fn parse_fields(text: &str) -> Vec<Recipient> {
     let mut out: Vec<Recipient> = Vec::new();
     for group in fields::parse_groups(text) {
         let mut cur: Option<Block> = None;
+        // Recipient fields written before the first Final-/Original-Recipient of the group
+        // (seen: Diagnostic-Code and Status first, Final-Recipient last) belong to it.
+        let mut pending = Block::default();
         for field in &group {
             let starts = matches!(field.0.as_str(), "final-recipient" | "original-recipient");
             if starts {
@@ -101,14 +100,18 @@ pub fn parse_fields(text: &str) -> Vec<Recipient> {
                     None => true,
                 };
                 if new {
-                    if let Some(b) = cur.take() {
-                        out.extend(b.into_recipient());
+                    match cur.take() {
+                        Some(b) => {
+                            out.extend(b.into_recipient());
+                            cur = Some(Block::default());
+                        }
+                        None => cur = Some(std::mem::take(&mut pending)),
                     }
-                    cur = Some(Block::default());
                 }
             }
-            if let Some(b) = cur.as_mut() {
-                b.set(field);
+            match cur.as_mut() {
+                Some(b) => b.set(field),
+                None => pending.set(field),
             }
         }
         if let Some(b) = cur {
@@ -166,7 +169,10 @@ impl Block {
         r.status = match (status, diag_status) {
             // A generic X.0.0 beside a specific code of the same class in the remote's
             // reply: the reply's code is the one the message really carries.
-            (Some(s), Some(d)) if s.ends_with(".0.0") && d.as_bytes()[0] == s.as_bytes()[0] => {
+            // The remote's own enhanced code in its reply, of the same class as the Status
+            // field, is the more precise one: MTAs summarise (Sendmail writes 4.4.7 on expiry
+            // over the remote's 450 4.7.1, Mimecast 5.0.0 over 550 5.7.54).
+            (Some(s), Some(d)) if d != s && d.as_bytes()[0] == s.as_bytes()[0] => {
                 r.evidence
                     .push(format!("status {d} from diagnostic over {s}"));
                 Some(d)

@@ -127,9 +127,8 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 fn bounce(b: &Value) -> Option<Parsed> {
     let bounce_type = str_of(b, "bounceType").unwrap_or("");
     let sub_type = str_of(b, "bounceSubType").unwrap_or("");
-    let remote = str_of(b, "remoteMtaIp").map(str::to_string).or_else(|| {
-        str_of(b, "reportingMTA").map(|m| m.trim_start_matches("dsn;").trim().to_string())
-    });
+    // remoteMtaIp is the receiving server; reportingMTA is SES's own host, not the remote.
+    let remote = str_of(b, "remoteMtaIp").map(str::to_string);
     let mut out = Parsed {
         kind: Kind::Bounce,
         evidence: vec![format!("ses bounce {bounce_type}/{sub_type}")],
@@ -193,7 +192,7 @@ fn complaint(c: &Value) -> Option<Parsed> {
 }
 
 fn delivery(d: &Value) -> Option<Parsed> {
-    let remote = str_of(d, "reportingMTA").map(str::to_string);
+    let remote = str_of(d, "remoteMtaIp").map(str::to_string);
     let diag = str_of(d, "smtpResponse").unwrap_or("");
     let mut out = Parsed {
         kind: Kind::Delivered,
@@ -220,7 +219,7 @@ fn delivery(d: &Value) -> Option<Parsed> {
 /// A configuration-set `DeliveryDelay` event: SES is still retrying `delayedRecipients`.
 fn delay(d: &Value) -> Option<Parsed> {
     let delay_type = str_of(d, "delayType").unwrap_or("");
-    let remote = str_of(d, "reportingMTA").map(|m| m.trim_start_matches("dsn;").trim().to_string());
+    let remote = str_of(d, "remoteMtaIp").map(str::to_string);
     let mut out = Parsed {
         kind: Kind::Delayed,
         evidence: vec![format!("ses delivery delay {delay_type}")],

@@ -237,7 +237,11 @@ pub(crate) fn reply_code_in(s: &str) -> Option<String> {
             && (i < 1 || b[i - 1] != b':' || i < 3 || !b[i - 2].is_ascii_digit())
             && match b.get(i + 3) {
                 None => true,
-                Some(&c) => matches!(c, b' ' | b'-' | b'\r' | b'\n' | b'\t' | b']' | b')'),
+                // ':' and ',' too: Yahoo "550: : User unknown", Zoho "ERROR_CODE :421,"
+                Some(&c) => matches!(
+                    c,
+                    b' ' | b'-' | b'\r' | b'\n' | b'\t' | b']' | b')' | b':' | b','
+                ),
             }
         {
             return Some(s[i..i + 3].to_string());
@@ -353,6 +357,9 @@ mod tests {
         assert_eq!(reply_code_in("550-5.7.26 Unauth").as_deref(), Some("550"));
         assert_eq!(reply_code_in("at 23:34:45 +0900"), None);
         assert_eq!(reply_code_in("192.0.2.250 said"), None);
+        assert_eq!(reply_code_in("550: : User unknown").as_deref(), Some("550"));
+        assert_eq!(reply_code_in("ERROR_CODE :421, x").as_deref(), Some("421"));
+        assert_eq!(reply_code_in("at 12:45:00"), None);
     }
 
     #[test]

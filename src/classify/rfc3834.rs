@@ -3,11 +3,13 @@
 //! with an out-of-office subject), `Precedence: auto_reply`, out-of-office subjects in several
 //! languages, and challenge-response ("please confirm you are human") messages. Tried after
 //! every bounce format: MTAs mark their own bounces `Auto-Submitted: auto-replied` too
-//! (Postfix bounce(8)), so a report must win over these headers. An auto-reply is never a
-//! bounce and names no failed recipient.
+//! (Postfix bounce(8)), so a report must win over these headers. An auto-reply names no
+//! failed recipient, with one exception: an automatic answer saying the mailbox is no
+//! longer in use is a soft bounce (reason `suspend`, never hard: a person's auto-reply is
+//! not proof enough to suppress for good) for the address that answered.
 
 use super::message::Message;
-use super::verdict::{Kind, Verdict};
+use super::verdict::{Action, Kind, Reason, Recipient, Verdict};
 
 /// Headers whose mere presence marks a vacation/auto-responder reply.
 /// Seen from vacation(1), Zimbra, cPanel autoresponders, Yahoo, mail.ru.
@@ -63,6 +65,19 @@ const CHALLENGE_SUBJECTS: &[&str] = &[
 /// Headers of challenge-response systems.
 const CHALLENGE_HEADERS: &[&str] = &["x-boxtrapper", "x-challenge", "x-tmda-challenge"];
 
+/// Sentences of auto-replies announcing an abandoned mailbox (lower-case).
+/// Seen in a Mimecast-relayed auto-reply ("this email inbox ... is no longer in use").
+const ABANDONED: &[&str] = &[
+    "address is no longer active",
+    "address is no longer in use",
+    "has been deactivated",
+    "inbox is no longer monitored",
+    "is no longer in use",
+    "is no longer monitored",
+    "mailbox is no longer active",
+    "no longer with the company",
+];
+
 /// Is this an automatic reply? `None` when not.
 pub fn parse(msg: &Message) -> Option<Verdict> {
     let subject = msg.header("subject").unwrap_or("").trim().to_lowercase();
@@ -103,10 +118,46 @@ pub fn parse(msg: &Message) -> Option<Verdict> {
     if evidence.is_empty() {
         return None;
     }
+    if let Some(v) = abandoned(msg, &evidence) {
+        return Some(v);
+    }
     Some(Verdict {
         kind: Kind::Autoreply,
         detector: "rfc3834".into(),
         evidence,
+        ..Verdict::default()
+    })
+}
+
+/// An auto-reply saying the mailbox is gone: a soft bounce for the answering address.
+fn abandoned(msg: &Message, evidence: &[String]) -> Option<Verdict> {
+    let body: String = msg.body_text().chars().take(2048).collect();
+    let lower = body.to_lowercase();
+    let phrase = ABANDONED.iter().find(|p| lower.contains(*p))?;
+    let from = msg.header("from").and_then(super::arf::first_address)?;
+    let sentence = body
+        .split('\n')
+        .map(str::trim)
+        .find(|l| l.to_lowercase().contains(phrase))
+        .unwrap_or(phrase)
+        .to_string();
+    let mut r = Recipient {
+        address: from,
+        action: Some(Action::Failed),
+        reason: Some(Reason::Suspend),
+        hard: Some(false),
+        diagnostic: Some(sentence),
+        ..Recipient::default()
+    };
+    r.evidence
+        .push(format!("auto-reply says \"{phrase}\"; soft, never hard"));
+    let mut ev = evidence.to_vec();
+    ev.push("auto-reply announcing an abandoned mailbox".into());
+    Some(Verdict {
+        kind: Kind::Bounce,
+        recipients: vec![r],
+        detector: "rfc3834".into(),
+        evidence: ev,
         ..Verdict::default()
     })
 }

@@ -55,12 +55,25 @@ const HEADINGS: &[(&str, Action)] = &[
 ];
 
 /// Sentences of the newer wording that name the address in the same line.
+/// The first match wins, so the delayed wording precedes its failed counterpart.
 const INLINE: &[(&str, Action)] = &[
-    ("message wasn't delivered to ", Action::Failed),
+    (
+        "temporary problem delivering your message to ",
+        Action::Delayed,
+    ), // "** Delivery incomplete **"
+    ("problem delivering your message to ", Action::Failed), // "** Message not delivered **"
+    ("message wasn't delivered to ", Action::Failed),        // seen in rhost-gsuite-02
+    ("message was not delivered to ", Action::Failed),
     ("message was not delivered to ", Action::Failed),
     ("message couldn't be delivered to ", Action::Failed),
     ("message hasn't been delivered to ", Action::Delayed),
     ("message has not been delivered to ", Action::Delayed),
+];
+
+/// Sentences saying Google keeps trying (lower-case substrings): a delay warning.
+const RETRYING: &[&str] = &[
+    "gmail will retry for",        // "** Delivery incomplete **" notices
+    "message will be retried for", // seen in lhost-gmail-08
 ];
 
 /// Lines that introduce the remote server's words (lower-case substrings).
@@ -134,10 +147,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let (diag, remote) = details(text);
     // Without the remote server's words, Google's own sentence is the diagnostic.
     let diag = diag.or_else(|| sentence.map(str::to_string));
+    let lower = text.to_ascii_lowercase();
     let delayed = found.iter().all(|(_, a)| *a == Action::Delayed)
-        || text
-            .to_ascii_lowercase()
-            .contains("message will be retried for");
+        || RETRYING.iter().any(|r| lower.contains(r));
     let mut out = Parsed {
         kind: if delayed { Kind::Delayed } else { Kind::Bounce },
         evidence,

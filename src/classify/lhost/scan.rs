@@ -86,10 +86,16 @@ pub(crate) fn after_line<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
 pub(crate) fn has_dsn(msg: &Message) -> bool {
     crate::classify::rfc3464::parse(msg).is_some_and(|p| {
         !p.recipients.is_empty()
-            && p.recipients.iter().all(|r| {
-                r.address.find('@').is_some_and(|at| at > 0) && !r.address.starts_with(['/', '|'])
-            })
+            && p.recipients
+                .iter()
+                .all(|r| usable(&r.address) || r.original.as_deref().is_some_and(usable))
     })
+}
+
+/// An address with a local part, not a pipe or a file. A source route (`@relay:user@host`,
+/// Sun Messaging Server, lhost-messagingserver-02) still names a mailbox.
+fn usable(address: &str) -> bool {
+    address.rfind('@').is_some_and(|at| at > 0) && !address.starts_with(['/', '|'])
 }
 
 /// When the text names one recipient and the DSN part one other (a pipe or file, a routed or

@@ -35,8 +35,8 @@ const LIST_OPENERS: &[&str] = &[
 
 /// Lines that end the list (lower-case prefixes of a non-indented line).
 const LIST_CLOSERS: &[&str] = &[
-    "------ ",                            // "------ This is a copy of the message"
     "----- ",                             // Exim 2 marker, seen in lhost-exim-05
+    "------ ",                            // "------ This is a copy of the message"
     "included is a copy of the message",  // seen in lhost-mxlogic-01
     "no action is required on your part", // seen in lhost-exim-38
     "reporting-mta:",                     // the DSN part of a one-part message

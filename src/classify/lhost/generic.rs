@@ -72,8 +72,8 @@ const DELAY_PHRASES: &[&str] = &[
     "has not yet been delivered",
     "no action is required on your part",
     "this is a warning only",
-    "will continue trying",
     "will be retried",
+    "will continue trying",
 ];
 
 /// Local parts that name a mail system, not a recipient, when they send the report.

@@ -26,10 +26,10 @@ const SUBJECTS: &[&str] = &[
 
 /// Sentences that open Postfix's report, lower-case substrings.
 const OPENERS: &[&str] = &[
+    "i'm sorry to have to inform you that the message returned", // seen in lhost-postfix-07
     "i'm sorry to have to inform you that your message could not", // Postfix 2.x
-    "i'm sorry to have to inform you that the message returned",   // seen in lhost-postfix-07
-    "this is the mail system at host",                             // Postfix >= 2.3
-    "this is the postfix program at host",                         // seen in lhost-postfix-34
+    "this is the mail system at host",                           // Postfix >= 2.3
+    "this is the postfix program at host",                       // seen in lhost-postfix-34
 ];
 
 fn sniff(msg: &Message) -> bool {

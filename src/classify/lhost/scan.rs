@@ -15,23 +15,24 @@ pub(crate) const REPORT_LIMIT: usize = 512 * 1024;
 /// Lines (lower-case, trimmed, compared as prefixes) after which a single-part bounce carries
 /// the returned message rather than the report.
 pub(crate) const RETURNED_MARKERS: &[&str] = &[
-    "----- original message -----", // common MUA/MTA wording
-    "------ this is a copy of the message, including", // seen in lhost-exim-01 (Exim 4)
-    "------- returned message --------", // seen in lhost-notes-01 (Lotus Notes)
-    "-------original mail info",    // seen in lhost-mfilter-03 (m-FILTER)
-    "-------original message",      // seen in lhost-mfilter-01 (m-FILTER)
-    "----- original message follows -----", // Exchange / generic wording
-    "----- this is a copy of the message, including", // seen in lhost-exim-05 (Exim 2)
-    "----- unsent message follows -----", // seen in lhost-v5sendmail-01 (Sendmail 5)
     "--- below this line is a copy of the message.", // seen in lhost-qmail-01 (qmail-send)
-    "--- enclosed is a copy of the message.", // seen in lhost-qmail-20 (indimail)
-    "--- original message follows.", // seen in lhost-x2-01 (Yahoo! classic)
+    "--- enclosed is a copy of the message.",        // seen in lhost-qmail-20 (indimail)
+    "--- original message follows.",                 // seen in lhost-x2-01 (Yahoo! classic)
     "--- the header of the original message is following. ---", // 1&1 (Exim derivative)
-    "content-type: message/rfc822", // inline MIME parts in a text body
-    "included is a copy of the message header:", // seen in lhost-mxlogic-01 (MX Logic)
-    "message headers follow.",      // seen in lhost-dragonfly-01 (DMA)
-    "original message follows.",    // seen in lhost-imailserver-01 (IMail)
-    "original mail as follows:",    // seen in lhost-fml-03 (fml)
+    "----- original message -----",                  // common MUA/MTA wording
+    "----- original message follows -----",          // Exchange / generic wording
+    "----- this is a copy of the message, including", // seen in lhost-exim-05 (Exim 2)
+    "----- unsent message follows -----",            // seen in lhost-v5sendmail-01 (Sendmail 5)
+    "------ this is a copy of the message's headers.", // Exim with bounce_return_body false
+    "------ this is a copy of the message, including", // seen in lhost-exim-01 (Exim 4)
+    "------- returned message --------",             // seen in lhost-notes-01 (Lotus Notes)
+    "-------original mail info",                     // seen in lhost-mfilter-03 (m-FILTER)
+    "-------original message",                       // seen in lhost-mfilter-01 (m-FILTER)
+    "content-type: message/rfc822",                  // inline MIME parts in a text body
+    "included is a copy of the message header:",     // seen in lhost-mxlogic-01 (MX Logic)
+    "message headers follow.",                       // seen in lhost-dragonfly-01 (DMA)
+    "original mail as follows:",                     // seen in lhost-fml-03 (fml)
+    "original message follows.",                     // seen in lhost-imailserver-01 (IMail)
 ];
 
 /// The report text of a message: its first top-level text part, cut where the returned

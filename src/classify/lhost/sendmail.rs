@@ -123,6 +123,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
         verdict: String,
         reply: String,
         host: Option<String>,
+        original: Option<String>,
     }
     let mut entries: Vec<Entry> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -141,6 +142,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
             verdict: String::new(),
             reply: String::new(),
             host: None,
+            original: None,
         });
         let last = entries.len() - 1;
         &mut entries[last]
@@ -178,6 +180,13 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
             Section::None => {}
             Section::List => {
                 if line.is_empty() {
+                    continue;
+                }
+                // "(expanded from: <alias@domain>)": the address the sender used.
+                if let Some(from) = line.strip_prefix("(expanded from:") {
+                    if let (Some(a), Some(o)) = (&last_listed, scan::first_address(from)) {
+                        entry(&mut entries, &mut index, a).original = Some(o);
+                    }
                     continue;
                 }
                 if let Some(reason) = line.strip_prefix("(reason:") {
@@ -291,6 +300,7 @@ pub(crate) fn parse_text(text: &str, delayed: bool) -> Vec<Recipient> {
             if let Some(h) = e.host.filter(|h| h.contains('.')) {
                 r.remote_mta = Some(h);
             }
+            r.original = e.original.filter(|o| *o != r.address);
             r
         })
         .collect()
@@ -318,6 +328,17 @@ mod tests {
             r[1].diagnostic.as_deref(),
             Some("550 Host unknown (Authoritative answer)")
         );
+    }
+
+    #[test]
+    fn expanded_alias() {
+        let t = "   ----- The following addresses had permanent fatal errors -----\n\
+                 joe@example.com\n    (reason: 550 5.1.1 User unknown)\n\
+                 \x20   (expanded from: <sales@example.com>)\n";
+        let r = parse_text(t, false);
+        assert_eq!(r[0].address, "joe@example.com");
+        assert_eq!(r[0].original.as_deref(), Some("sales@example.com"));
+        assert_eq!(r[0].status.as_deref(), Some("5.1.1"));
     }
 
     #[test]

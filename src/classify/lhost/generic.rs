@@ -68,12 +68,12 @@ const FAILURE_PHRASES: &[&str] = &[
 
 /// Sentences that say the message is still queued (a delay warning), lower-case.
 const DELAY_PHRASES: &[&str] = &[
-    "delivery attempts will continue",
-    "has not yet been delivered",
-    "no action is required on your part",
-    "this is a warning only",
-    "will be retried",
-    "will continue trying",
+    "delivery attempts will continue", // Exim warning, seen in lhost-exim-38
+    "has not yet been delivered",      // Exim warning, seen in lhost-exim-38
+    "no action is required on your part", // Exim warning, seen in lhost-exim-38
+    "this is a warning only",          // Postfix "THIS IS A WARNING ONLY"
+    "will be retried",                 // Exchange / Lotus delay notices
+    "will continue trying",            // Exchange "will continue trying to deliver"
 ];
 
 /// Local parts that name a mail system, not a recipient, when they send the report.

@@ -6,11 +6,11 @@
 //! Diagnostic-Code, Status), quoted-printable encoded, with no `message/delivery-status` part.
 
 use super::report::header_has;
-use super::scan::{bounded, reply_code_in, squash, status_in};
+use super::scan::bounded;
 use super::{Format, Parsed};
-use crate::classify::fields;
 use crate::classify::message::Message;
-use crate::classify::verdict::{Action, Kind, Recipient};
+use crate::classify::rfc3464;
+use crate::classify::verdict::{Action, Recipient};
 
 pub const FORMAT: Format = Format {
     name: "amazonworkmail",
@@ -29,45 +29,49 @@ fn sniff(msg: &Message) -> bool {
 fn parse(msg: &Message) -> Option<Parsed> {
     let text = bounded(msg.body_text());
     let at = text.to_ascii_lowercase().find(REPORT)? + REPORT.len();
-    let groups = fields::parse_groups(&text[at..]);
+    let recipients = rfc3464::parse_fields(&text[at..]);
+    if recipients.is_empty() {
+        return None;
+    }
     let mut out = Parsed {
-        kind: Kind::Bounce,
+        kind: rfc3464::kind_of(&recipients),
         evidence: vec!["amazon workmail technical report".into()],
         ..Parsed::default()
     };
-    for g in &groups {
-        let Some(address) = fields::get(g, "final-recipient").and_then(fields::address) else {
-            continue;
-        };
-        let diag = fields::get(g, "diagnostic-code").map(|d| {
-            let d = squash(d);
-            match d.split_once(';') {
-                Some((t, rest)) if t.trim().eq_ignore_ascii_case("smtp") => rest.trim().to_string(),
-                _ => d,
-            }
-        });
-        let status = fields::get(g, "status")
-            .and_then(status_in)
-            .or_else(|| diag.as_deref().and_then(status_in));
-        let action = fields::get(g, "action").and_then(Action::parse);
-        if action == Some(Action::Delayed) {
-            out.kind = Kind::Delayed;
+    for mut r in recipients {
+        if r.action.is_none() {
+            r.action = Some(Action::Failed);
         }
-        out.recipients.push(Recipient {
-            address,
-            action: action.or(Some(Action::Failed)),
-            status,
-            reply_code: diag.as_deref().and_then(reply_code_in),
-            diagnostic: diag,
-            remote_mta: fields::get(g, "remote-mta").map(|v| {
-                v.rsplit(';')
-                    .next()
-                    .unwrap_or(v)
-                    .trim()
-                    .to_ascii_lowercase()
-            }),
-            ..Recipient::default()
-        });
+        last_reply(&mut r);
+        out.recipients.push(r);
     }
-    (!out.recipients.is_empty()).then_some(out)
+    Some(out)
+}
+
+/// WorkMail ends an expiry diagnostic with the remote's last answer in angle brackets,
+/// "554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed
+/// out>" (lhost-amazonworkmail-05): the remote's own codes, of the same class as the Status
+/// WorkMail summarises with, are the ones the report carries about the recipient.
+fn last_reply(r: &mut Recipient) {
+    let Some(diag) = r.diagnostic.as_deref() else {
+        return;
+    };
+    let Some(open) = diag.trim_end().strip_suffix('>').and_then(|d| d.rfind('<')) else {
+        return;
+    };
+    let inner = &diag[open + 1..];
+    let (reply, status) = rfc3464::smtp_codes(inner);
+    let (Some(reply), Some(status)) = (reply, status) else {
+        return;
+    };
+    if r.status
+        .as_deref()
+        .is_some_and(|s| s.as_bytes()[0] == status.as_bytes()[0])
+    {
+        r.evidence.push(format!(
+            "remote's last reply <{reply} {status}> inside the diagnostic"
+        ));
+        r.status = Some(status);
+        r.reply_code = Some(reply);
+    }
 }

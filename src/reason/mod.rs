@@ -181,11 +181,22 @@ fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
     while !n.is_char_boundary(end) {
         end -= 1;
     }
-    let n = text::normalize(&n[..end]);
-    if text::states_address_failure(&n) {
-        return false;
-    }
-    match text::find(&n) {
+    let prefix = &n[..end];
+    // The answer depends on the notification alone: once per report, not per recipient.
+    let said = SOFT_NOTIFICATION.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != prefix {
+            let n = text::normalize(prefix);
+            let said = if text::states_address_failure(&n) {
+                None
+            } else {
+                text::find(&n)
+            };
+            *cached = (prefix.to_string(), said);
+        }
+        cached.1
+    });
+    match said {
         Some((reason, phrase)) => {
             ev.push(format!(
                 "not hard: the notification says {} (phrase {:?})",
@@ -196,6 +207,12 @@ fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
         }
         None => false,
     }
+}
+
+thread_local! {
+    /// The last notification prefix `contradicted` read, and the soft cause it states.
+    static SOFT_NOTIFICATION: std::cell::RefCell<(String, Option<(Reason, &'static str)>)> =
+        const { std::cell::RefCell::new((String::new(), None)) };
 }
 
 /// Formats whose reports are written by the recipient's own mail system (a gateway or
@@ -616,6 +633,64 @@ mod tests {
             },
         );
         assert_eq!((r.reason, r.hard), (Some(Reason::Rejected), Some(false)));
+    }
+
+    #[test]
+    fn ten_thousand_recipients_share_one_notification() {
+        let mut notification = String::from("This is the mail system at host mx.example.net.\n\n");
+        for i in 0..10_000 {
+            notification.push_str(&format!(
+                "<user{i}@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1\n    User unknown (in reply to RCPT TO command)\n\n"
+            ));
+        }
+        let hints = Hints {
+            kind: Kind::Bounce,
+            notification: Some(&notification),
+            ..Hints::default()
+        };
+        let started = std::time::Instant::now();
+        for i in 0..10_000 {
+            let mut r = Recipient {
+                address: format!("user{i}@example.com"),
+                action: Some(Action::Failed),
+                diagnostic: Some("550 User unknown".into()),
+                ..Recipient::default()
+            };
+            interpret(&mut r, &hints);
+            assert_eq!(r.reason, Some(Reason::UserUnknown));
+        }
+        // Generous even for an unoptimized build on a busy machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_gets_a_reason_and_no_stray_hard(
+            diag in "\\PC{0,160}",
+            status in "[245]?\\.?[0-9]{0,3}\\.?[0-9]{0,3}",
+            reply in "[0-9]{0,3}",
+            note in "\\PC{0,200}",
+            kind in 0usize..6,
+            action in 0usize..6,
+        ) {
+            let kinds = [Kind::Bounce, Kind::Delayed, Kind::Delivered, Kind::Complaint, Kind::Autoreply, Kind::Other];
+            let actions = [None, Some(Action::Failed), Some(Action::Delayed), Some(Action::Delivered), Some(Action::Relayed), Some(Action::Expanded)];
+            let mut r = Recipient {
+                address: "user@example.com".into(),
+                action: actions[action],
+                status: Some(status),
+                reply_code: Some(reply),
+                diagnostic: Some(format!("{diag} user unknown")),
+                ..Recipient::default()
+            };
+            let hints = Hints { kind: kinds[kind], notification: Some(&note), ..Hints::default() };
+            interpret(&mut r, &hints);
+            proptest::prop_assert!(r.reason.is_some());
+            let failed = kinds[kind] == Kind::Bounce && matches!(actions[action], None | Some(Action::Failed));
+            if !failed {
+                proptest::prop_assert_ne!(r.hard, Some(true));
+            }
+        }
     }
 
     #[test]

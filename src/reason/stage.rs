@@ -97,35 +97,113 @@ pub fn find(text: &str) -> Option<Stage> {
 /// How far after a recipient's address its own explanation may run.
 const WINDOW: usize = 1024;
 /// How much of a notification is searched for a recipient's address.
-const SEARCHED: usize = 64 * 1024;
+const SEARCHED: usize = 4 * 1024 * 1024;
+/// Texts up to this size are searched directly, without the shared index.
+const SHORT: usize = 16 * 1024;
 
-/// Up to four places where `address` appears in `notification`, each as the lower-cased
-/// start of its line and the lower-cased text that follows it (at most `WINDOW` bytes).
-/// The search is ASCII case-insensitive and never lower-cases the whole notification.
-fn occurrences(notification: &str, address: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let needle = address.as_bytes();
-    let hay = &notification.as_bytes()[..notification.len().min(SEARCHED)];
-    if needle.is_empty() || needle.len() > hay.len() {
-        return found;
-    }
-    let mut i = 0;
-    while i + needle.len() <= hay.len() && found.len() < 4 {
-        if hay[i..i + needle.len()].eq_ignore_ascii_case(needle) {
-            let start = hay[..i]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |n| n + 1);
-            let end = (i + needle.len() + WINDOW).min(hay.len());
-            let head = String::from_utf8_lossy(&hay[start..i]).to_lowercase();
-            let tail = String::from_utf8_lossy(&hay[i + needle.len()..end]).to_lowercase();
-            found.push((head, tail));
-            i += needle.len();
-        } else {
-            i += 1;
+/// A notification prefix lower-cased once, with the positions of every address in it.
+#[derive(Default)]
+struct Lowered {
+    original: String,
+    lower: String,
+    /// Address (lower-case) -> byte offsets in `lower`.
+    index: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl Lowered {
+    fn new(prefix: &str) -> Lowered {
+        let lower = prefix.to_ascii_lowercase();
+        let mut index: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let bytes = lower.as_bytes();
+        let is_addr = |b: u8| b.is_ascii_alphanumeric() || b"._%+-=!#$&'*/?^`{|}~".contains(&b);
+        for (at, _) in lower.match_indices('@') {
+            let mut start = at;
+            while start > 0 && is_addr(bytes[start - 1]) {
+                start -= 1;
+            }
+            let mut end = at + 1;
+            while end < bytes.len() && is_addr(bytes[end]) {
+                end += 1;
+            }
+            let token = lower[start..end].trim_end_matches('.');
+            if start < at && end > at + 1 {
+                index.entry(token.to_string()).or_default().push(start);
+            }
+        }
+        Lowered {
+            original: prefix.to_string(),
+            lower,
+            index,
         }
     }
-    found
+}
+
+thread_local! {
+    /// The last notification searched: a report with 10 000 recipients is lower-cased and
+    /// indexed once, not once per recipient (recognising it again costs a memcmp).
+    static LOWERED: std::cell::RefCell<Lowered> = std::cell::RefCell::new(Lowered::default());
+}
+
+/// Up to four places where `address` appears in `notification` (its first `SEARCHED`
+/// bytes), each as the lower-cased start of its line and the lower-cased text that follows
+/// it (at most `WINDOW` bytes).
+fn occurrences(notification: &str, address: &str) -> Vec<(String, String)> {
+    let needle = address.to_ascii_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let mut cut = notification.len().min(SEARCHED);
+    while !notification.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let prefix = &notification[..cut];
+    // A short text (a diagnostic) is simply searched; a long one (a notification shared
+    // by many recipients) is lower-cased and indexed once.
+    if prefix.len() <= SHORT {
+        let lower = prefix.to_ascii_lowercase();
+        let positions: Vec<usize> = lower
+            .match_indices(needle.as_str())
+            .map(|(p, _)| p)
+            .collect();
+        return around(&lower, &positions, needle.len());
+    }
+    LOWERED.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.original != prefix {
+            *cached = Lowered::new(prefix);
+        }
+        let lower = cached.lower.as_str();
+        match cached.index.get(&needle) {
+            Some(p) => around(lower, p, needle.len()),
+            // An address the index could not cut out (a quoted local part): look it up.
+            None => {
+                let positions: Vec<usize> = lower
+                    .match_indices(needle.as_str())
+                    .map(|(p, _)| p)
+                    .take(4)
+                    .collect();
+                around(lower, &positions, needle.len())
+            }
+        }
+    })
+}
+
+/// For up to four positions of a needle of `len` bytes in `lower`: the start of its line
+/// and the `WINDOW` bytes after it.
+fn around(lower: &str, positions: &[usize], len: usize) -> Vec<(String, String)> {
+    positions
+        .iter()
+        .take(4)
+        .map(|&at| {
+            let after = at + len;
+            let start = lower[..at].rfind('\n').map_or(0, |n| n + 1);
+            let mut end = (after + WINDOW).min(lower.len());
+            while !lower.is_char_boundary(end) {
+                end -= 1;
+            }
+            (lower[start..at].to_string(), lower[after..end].to_string())
+        })
+        .collect()
 }
 
 /// The recipient's own paragraph (from its address to the next blank line), lower-cased

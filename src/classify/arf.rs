@@ -46,7 +46,10 @@ pub fn parse(msg: &Message) -> Option<Verdict> {
         .header("content-type")
         .map(|c| c.to_ascii_lowercase())
         .unwrap_or_default();
-    if report_type.contains("feedback-report") {
+    // Without report-type (multipart/mixed), the fields must look like a report: a
+    // Feedback-Type beside User-Agent, Version or Original-Rcpt-To.
+    let strict = !report_type.contains("feedback-report");
+    if report_type.starts_with("multipart/") {
         let text: Vec<Vec<Field>> = msg
             .parts
             .iter()
@@ -58,6 +61,12 @@ pub fn parse(msg: &Message) -> Option<Verdict> {
                     .collect::<Vec<_>>()
             })
             .filter(|g| fields::get(g, "feedback-type").is_some())
+            .filter(|g| {
+                !strict
+                    || ["user-agent", "version", "original-rcpt-to"]
+                        .iter()
+                        .any(|n| fields::get(g, n).is_some())
+            })
             .collect();
         if !text.is_empty() {
             return Some(from_reports(msg, &text, "feedback-report fields in text"));

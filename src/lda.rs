@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 const IDENT: &str = "rebound-lda";
+/// WAL size past which a delivery checkpoints and truncates it (`Store::checkpoint_if_over`).
+const WAL_LIMIT: u64 = 1 << 20;
 
 /// Set once the message is durable in `new/`: from then on even an escaped panic exits 0.
 static FILED: AtomicBool = AtomicBool::new(false);
@@ -260,8 +262,11 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     };
     let db = match catch_unwind(AssertUnwindSafe(|| {
         fault("panic-record");
-        Store::open(&config.database, config.busy_timeout_ms)
-            .and_then(|mut s| s.record(&meta, &verdict, &config.policy))
+        let mut store = Store::open(&config.database, config.busy_timeout_ms)?;
+        let recorded = store.record(&meta, &verdict, &config.policy)?;
+        // Keep the WAL short (1 MiB); a failure here loses nothing, the record is in.
+        let _ = store.checkpoint_if_over(WAL_LIMIT);
+        Ok::<_, Error>(recorded)
     })) {
         Ok(Ok(Recorded::New { .. })) => "recorded",
         Ok(Ok(Recorded::Duplicate { .. })) => "duplicate",

@@ -328,9 +328,13 @@ fn delivery_line(
     let mut f = Fields::new();
     f.push("file", &filed.name)
         .opt("msgid", verdict.message_id.as_deref())
-        .push(
+        // `from=<>` is the null sender; no `from` at all when nobody named one.
+        .opt(
             "from",
-            &format!("<{}>", meta.envelope_from.as_deref().unwrap_or("")),
+            meta.envelope_from
+                .as_ref()
+                .map(|s| format!("<{s}>"))
+                .as_deref(),
         )
         .opt("to", meta.envelope_to.as_deref())
         .push("kind", verdict.kind.as_str())

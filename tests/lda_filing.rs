@@ -329,3 +329,14 @@ fn a_hard_bounce_is_recorded_and_suppresses() {
         Some("hard")
     );
 }
+
+#[test]
+fn unknown_sender_adds_no_return_path() {
+    let msg = b"Subject: nobody said\n\nx\n".to_vec();
+    let (_t, file) = Test::lda()
+        .stdin(msg.clone())
+        .status(0)
+        .stderr_lacks(" from=")
+        .filed();
+    assert_eq!(std::fs::read(file).unwrap(), msg);
+}

@@ -14,7 +14,7 @@ use crate::log::{Fields, Logger, Severity};
 use crate::maildir::{self, Filed, Maildir};
 use crate::privileges;
 use crate::store::{self, ContentHash, MessageMeta, Recorded, Store};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -83,11 +83,15 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> LdaExit {
         Err(e) => return tempfail(&mut logger, &e),
     };
     if inv.help {
-        println!("{}", crate::config::USAGE);
+        let _ = writeln!(std::io::stdout(), "{}", crate::config::USAGE);
         return LdaExit::Delivered;
     }
     if inv.version {
-        println!("rebound-lda {}", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(
+            std::io::stdout(),
+            "rebound-lda {}",
+            env!("CARGO_PKG_VERSION")
+        );
         return LdaExit::Delivered;
     }
     match deliver(&inv, &mut logger, start) {
@@ -98,7 +102,8 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> LdaExit {
 
 /// Print the `4.x.y` line first (the MTA reads the first line), then log the error.
 fn tempfail(logger: &mut Logger, e: &Error) -> LdaExit {
-    eprintln!("{}", exit::tempfail_line(e));
+    // Not eprintln!: it panics when the MTA's end of the pipe is gone (EPIPE).
+    let _ = writeln!(std::io::stderr(), "{}", exit::tempfail_line(e));
     let mut f = Fields::new();
     f.push("outcome", "tempfail")
         .push("status", exit::enhanced_status(e))

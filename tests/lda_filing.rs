@@ -328,6 +328,17 @@ fn a_hard_bounce_is_recorded_and_suppresses() {
             .as_deref(),
         Some("hard")
     );
+    // What the sending application then asks.
+    Test::rebound_in(area)
+        .arg("check")
+        .area_args()
+        .args(["-q", "joe@example.com"])
+        .status(1);
+    Test::rebound_in(area)
+        .arg("check")
+        .area_args()
+        .args(["-q", "ann@example.net"])
+        .status(0);
 }
 
 #[test]

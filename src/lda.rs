@@ -17,9 +17,9 @@ use crate::store::{self, ContentHash, MessageMeta, Recorded, Store};
 use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 const IDENT: &str = "rebound-lda";
 /// WAL size past which a delivery checkpoints and truncates it (`Store::checkpoint_if_over`).
@@ -65,7 +65,7 @@ pub fn last_panic() -> String {
 }
 
 /// Fault injection for the tests of the panic paths (`REBOUND_LDA_FAULT`): `panic-read`
-/// (before filing), `panic-classify`, `panic-record`, `panic-log` (after filing).
+/// (before filing), `panic-classify`, `hang-classify`, `panic-record`, `panic-log`.
 fn fault(point: &str) {
     if let Some(v) = std::env::var_os("REBOUND_LDA_FAULT") {
         if v == point {
@@ -170,7 +170,6 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     fault("panic-read");
     let (from_line_sender, body_start) = mbox_from_line(&prefix);
     let sender = envelope.sender.clone().or(from_line_sender);
-    let message = &prefix[body_start..];
 
     let ctx = Context {
         sender: sender.clone(),
@@ -180,23 +179,15 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         verp: config.verp(),
     };
     let mut notes: Vec<String> = Vec::new();
-    let verdict = match catch_unwind(AssertUnwindSafe(|| {
-        fault("panic-classify");
-        classify::classify(message, &ctx)
-    })) {
-        Ok(v) => v,
-        Err(_) => {
-            notes.push(format!(
-                "classifier panicked, filed as other: {}",
-                last_panic()
-            ));
-            Verdict {
-                kind: Kind::Other,
-                detector: "panic".into(),
-                ..Verdict::default()
-            }
-        }
-    };
+    let prefix = Arc::new(prefix);
+    let verdict = classify_bounded(
+        &prefix,
+        body_start,
+        ctx,
+        Duration::from_millis(config.classify_timeout_ms),
+        &mut notes,
+    );
+    let message = &prefix[body_start..];
 
     // File: added headers, the prefix, then the rest of the input, hashed as written.
     let maildir = Maildir::new(root);
@@ -303,6 +294,68 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         logger.line(Severity::Info, &line);
     }));
     Ok(())
+}
+
+/// Classify in a thread of its own, waited for at most `limit`: a panic or a classifier
+/// that does not finish (a pathological input) gives kind `other` with a note, and the
+/// message is filed all the same. The thread gets a main-thread-sized stack for deep MIME
+/// nesting; one still running when the agent exits simply ends with the process.
+fn classify_bounded(
+    prefix: &Arc<Vec<u8>>,
+    body_start: usize,
+    ctx: Context,
+    limit: Duration,
+    notes: &mut Vec<String>,
+) -> Verdict {
+    let fallback = |detector: &str| Verdict {
+        kind: Kind::Other,
+        detector: detector.into(),
+        ..Verdict::default()
+    };
+    let run = move |prefix: &[u8], ctx: &Context| {
+        catch_unwind(AssertUnwindSafe(|| {
+            fault("panic-classify");
+            if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            classify::classify(&prefix[body_start..], ctx)
+        }))
+    };
+    let (tx, rx) = mpsc::channel();
+    let shared = Arc::clone(prefix);
+    let thread_ctx = ctx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("classify".into())
+        .stack_size(16 << 20)
+        .spawn(move || {
+            let _ = tx.send(run(&shared, &thread_ctx));
+        });
+    let result = match spawned {
+        Ok(_) => match rx.recv_timeout(limit) {
+            Ok(r) => r,
+            Err(_) => {
+                notes.push(format!(
+                    "classification took longer than {} ms, filed as other",
+                    limit.as_millis()
+                ));
+                return fallback("timeout");
+            }
+        },
+        // No thread to be had: classify here, unbounded.
+        Err(_) => run(prefix, &ctx),
+    };
+    match result {
+        Ok(v) => v,
+        Err(_) => {
+            notes.push(format!(
+                "classifier panicked, filed as other: {}",
+                last_panic()
+            ));
+            fallback("panic")
+        }
+    }
 }
 
 fn config_error(path: &std::path::Path, message: &str) -> Error {

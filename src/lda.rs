@@ -180,23 +180,25 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     };
     let mut notes: Vec<String> = Vec::new();
     let prefix = Arc::new(prefix);
-    let verdict = classify_bounded(
-        &prefix,
-        body_start,
-        ctx,
-        Duration::from_millis(config.classify_timeout_ms),
-        &mut notes,
-    );
+    // The classifier works on the prefix while this thread writes and fsyncs the message.
+    let deadline = Instant::now() + Duration::from_millis(config.classify_timeout_ms);
+    let pending = Pending::start(&prefix, body_start, ctx);
     let message = &prefix[body_start..];
 
-    // File: added headers, the prefix, then the rest of the input, hashed as written.
+    // File: added headers, the prefix, then the rest of the input, hashed as written. The
+    // tmp file sits in the `-m` folder when there is one, else in the Maildir's own tmp/;
+    // the verdict picks the folder whose new/ it is renamed into.
     let maildir = Maildir::new(root);
-    let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
-    let mut delivery = match maildir.create(&folder) {
+    let mut mailbox = mailbox;
+    let mut delivery = match maildir.create(mailbox.as_deref().unwrap_or("")) {
         Ok(d) => d,
-        Err(e) if !folder.is_empty() => {
+        Err(e) if mailbox.is_some() => {
             // The message matters more than its folder: INBOX, with a note.
-            notes.push(format!("folder {folder} unusable ({e}), filed to INBOX"));
+            notes.push(format!(
+                "folder {} unusable ({e}), filed to INBOX",
+                mailbox.take().unwrap_or_default()
+            ));
+            mailbox = Some(String::new());
             maildir.create("")?
         }
         Err(e) => return Err(e),
@@ -239,9 +241,13 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         }
     }
     drop(input);
+    delivery.sync()?;
+    let verdict = pending.wait(deadline, &mut notes);
+    let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
     let arrived_at = store::time::now();
-    let filed = delivery.commit()?;
+    let filed = delivery.commit_into(&folder)?;
     FILED.store(true, Ordering::SeqCst);
+    notes.extend(filed.fallback.clone());
 
     // The message is safe. Nothing below may turn into a temporary failure.
     for i in &inv.ignored {
@@ -296,64 +302,75 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     Ok(())
 }
 
-/// Classify in a thread of its own, waited for at most `limit`: a panic or a classifier
-/// that does not finish (a pathological input) gives kind `other` with a note, and the
-/// message is filed all the same. The thread gets a main-thread-sized stack for deep MIME
-/// nesting; one still running when the agent exits simply ends with the process.
-fn classify_bounded(
-    prefix: &Arc<Vec<u8>>,
-    body_start: usize,
-    ctx: Context,
-    limit: Duration,
-    notes: &mut Vec<String>,
-) -> Verdict {
-    let fallback = |detector: &str| Verdict {
-        kind: Kind::Other,
-        detector: detector.into(),
-        ..Verdict::default()
-    };
-    let run = move |prefix: &[u8], ctx: &Context| {
-        catch_unwind(AssertUnwindSafe(|| {
-            fault("panic-classify");
-            if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
-                loop {
-                    std::thread::sleep(Duration::from_secs(1));
+/// Classification running in a thread of its own (with a main-thread-sized stack for deep
+/// MIME nesting), so that it overlaps the writing and fsync of the message and can be
+/// abandoned: a panic, or a classifier that has not finished by the deadline (a
+/// pathological input), gives kind `other` with a note, and the message is filed all the
+/// same. A thread still running when the agent exits simply ends with the process.
+enum Pending {
+    Thread(mpsc::Receiver<std::thread::Result<Verdict>>),
+    /// No thread could be started: classified in place, unbounded.
+    Done(std::thread::Result<Verdict>),
+}
+
+impl Pending {
+    fn start(prefix: &Arc<Vec<u8>>, body_start: usize, ctx: Context) -> Pending {
+        let run = move |prefix: &[u8], ctx: &Context| {
+            catch_unwind(AssertUnwindSafe(|| {
+                fault("panic-classify");
+                if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
+                    loop {
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+                classify::classify(&prefix[body_start..], ctx)
+            }))
+        };
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::clone(prefix);
+        let thread_ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("classify".into())
+            .stack_size(16 << 20)
+            .spawn(move || {
+                let _ = tx.send(run(&shared, &thread_ctx));
+            });
+        match spawned {
+            Ok(_) => Pending::Thread(rx),
+            Err(_) => Pending::Done(run(prefix, &ctx)),
+        }
+    }
+
+    fn wait(self, deadline: Instant, notes: &mut Vec<String>) -> Verdict {
+        let fallback = |detector: &str| Verdict {
+            kind: Kind::Other,
+            detector: detector.into(),
+            ..Verdict::default()
+        };
+        let result = match self {
+            Pending::Done(r) => r,
+            Pending::Thread(rx) => {
+                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        notes.push(
+                            "classification did not finish within classify_timeout_ms, filed as other"
+                                .into(),
+                        );
+                        return fallback("timeout");
+                    }
                 }
             }
-            classify::classify(&prefix[body_start..], ctx)
-        }))
-    };
-    let (tx, rx) = mpsc::channel();
-    let shared = Arc::clone(prefix);
-    let thread_ctx = ctx.clone();
-    let spawned = std::thread::Builder::new()
-        .name("classify".into())
-        .stack_size(16 << 20)
-        .spawn(move || {
-            let _ = tx.send(run(&shared, &thread_ctx));
-        });
-    let result = match spawned {
-        Ok(_) => match rx.recv_timeout(limit) {
-            Ok(r) => r,
+        };
+        match result {
+            Ok(v) => v,
             Err(_) => {
                 notes.push(format!(
-                    "classification took longer than {} ms, filed as other",
-                    limit.as_millis()
+                    "classifier panicked, filed as other: {}",
+                    last_panic()
                 ));
-                return fallback("timeout");
+                fallback("panic")
             }
-        },
-        // No thread to be had: classify here, unbounded.
-        Err(_) => run(prefix, &ctx),
-    };
-    match result {
-        Ok(v) => v,
-        Err(_) => {
-            notes.push(format!(
-                "classifier panicked, filed as other: {}",
-                last_panic()
-            ));
-            fallback("panic")
         }
     }
 }

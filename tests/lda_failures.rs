@@ -199,7 +199,7 @@ fn panics_before_and_after_filing() {
         .status(0)
         .maildir_new(1)
         .rows("messages", 1)
-        .stderr_has("classification took longer than 300 ms")
+        .stderr_has("classification did not finish within classify_timeout_ms")
         .stderr_has("kind=other detector=timeout");
     Test::lda()
         .env("REBOUND_LDA_FAULT", "panic-record")

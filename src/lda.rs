@@ -18,7 +18,7 @@ use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const IDENT: &str = "rebound-lda";
@@ -125,10 +125,8 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
     let config = Config::load(&config_path, inv.config.is_some(), &inv.overrides)?;
-    if config.log == "stderr" {
-        *logger = Logger::stderr(IDENT);
-    } else if config.syslog_socket != std::path::Path::new("/dev/log") {
-        *logger = Logger::syslog(IDENT, &config.syslog_socket);
+    if config.log == "stderr" || config.syslog_socket != std::path::Path::new("/dev/log") {
+        *logger = logger_for(&config);
     }
     let envelope = Envelope::from_invocation(inv, |k| std::env::var(k).ok());
     let home = || {
@@ -179,13 +177,9 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         verp: config.verp(),
     };
     let mut notes: Vec<String> = Vec::new();
-    let prefix = Arc::new(prefix);
-    // The classifier works on the prefix while this thread writes and fsyncs the message.
-    let deadline = Instant::now() + Duration::from_millis(config.classify_timeout_ms);
-    let pending = Pending::start(&prefix, body_start, ctx);
     let message = &prefix[body_start..];
 
-    // File: added headers, the prefix, then the rest of the input, hashed as written. The
+    // Write: added headers, the prefix, then the rest of the input, hashed as written. The
     // tmp file sits in the `-m` folder when there is one, else in the Maildir's own tmp/;
     // the verdict picks the folder whose new/ it is renamed into.
     let maildir = Maildir::new(root);
@@ -242,26 +236,138 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     }
     drop(input);
     delivery.sync()?;
-    let verdict = pending.wait(deadline, &mut notes);
+    for i in &inv.ignored {
+        notes.push(format!("ignored dovecot-lda option {i}"));
+    }
+    let filing = Filing {
+        delivery,
+        mailbox,
+        meta: MessageMeta {
+            envelope_from: sender,
+            envelope_to: envelope_to(&envelope, &config),
+            content_hash: hash.finish(),
+            ..MessageMeta::default()
+        },
+        config,
+        notes,
+        start,
+    };
+
+    // Classify here, the message written and fsynced in tmp/. Whoever takes the filing out
+    // of the slot finishes it: this thread with the verdict, or the watchdog with kind
+    // `other` once classify_timeout_ms has passed (a pathological input, a classifier bug),
+    // after which this thread only waits for the watchdog to end the process.
+    let limit = Duration::from_millis(filing.config.classify_timeout_ms);
+    let slot = Arc::new(Mutex::new(Some(filing)));
+    start_watchdog(Arc::clone(&slot), limit);
+    let mut classifier_notes = Vec::new();
+    let verdict = match catch_unwind(AssertUnwindSafe(|| {
+        fault("panic-classify");
+        if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        classify::classify(message, &ctx)
+    })) {
+        Ok(v) => v,
+        Err(_) => {
+            classifier_notes.push(format!(
+                "classifier panicked, filed as other: {}",
+                last_panic()
+            ));
+            fallback_verdict("panic")
+        }
+    };
+    let taken = slot.lock().ok().and_then(|mut s| s.take());
+    let Some(mut filing) = taken else {
+        loop {
+            std::thread::park();
+        }
+    };
+    filing.notes.extend(classifier_notes);
+    finish(filing, verdict, logger)
+}
+
+/// What finishing a delivery needs once the message is written and fsynced in tmp/.
+struct Filing {
+    delivery: maildir::Delivery,
+    /// `-m`, or `Some("")` after its folder proved unusable.
+    mailbox: Option<String>,
+    /// Envelope and content hash; file, folder, arrival and size are filled in on filing.
+    meta: MessageMeta,
+    config: Config,
+    notes: Vec<String>,
+    start: Instant,
+}
+
+fn fallback_verdict(detector: &str) -> Verdict {
+    Verdict {
+        kind: Kind::Other,
+        detector: detector.into(),
+        ..Verdict::default()
+    }
+}
+
+fn logger_for(config: &Config) -> Logger {
+    if config.log == "stderr" {
+        Logger::stderr(IDENT)
+    } else {
+        Logger::syslog(IDENT, &config.syslog_socket)
+    }
+}
+
+/// A sleeping thread that finishes the delivery itself, as kind `other`, if classification
+/// has not finished within `limit`, then ends the process with the agent's exit code. It
+/// costs one clone(2); on the normal path the process exits before it wakes.
+fn start_watchdog(slot: Arc<Mutex<Option<Filing>>>, limit: Duration) {
+    let _ = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(limit);
+            let Some(mut filing) = slot.lock().ok().and_then(|mut s| s.take()) else {
+                return;
+            };
+            filing.notes.push(format!(
+                "classification did not finish within classify_timeout_ms ({} ms), filed as other",
+                limit.as_millis()
+            ));
+            let mut logger = logger_for(&filing.config);
+            let code = match catch_unwind(AssertUnwindSafe(|| {
+                finish(filing, fallback_verdict("timeout"), &mut logger)
+            })) {
+                Ok(Ok(())) => LdaExit::Delivered,
+                Ok(Err(e)) => tempfail(&mut logger, &e),
+                Err(_) if filed() => LdaExit::Delivered,
+                Err(_) => {
+                    let _ = writeln!(std::io::stderr(), "{}", exit::panic_line(&last_panic()));
+                    LdaExit::TempFail
+                }
+            };
+            std::process::exit(code as i32);
+        });
+}
+
+/// Rename into the verdict's folder (the message is safe from here), then record and log.
+/// Only the rename can fail; nothing after it changes the exit code.
+fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
+    let Filing {
+        delivery,
+        mailbox,
+        mut meta,
+        config,
+        mut notes,
+        start,
+    } = filing;
     let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
     let arrived_at = store::time::now();
     let filed = delivery.commit_into(&folder)?;
     FILED.store(true, Ordering::SeqCst);
     notes.extend(filed.fallback.clone());
-
-    // The message is safe. Nothing below may turn into a temporary failure.
-    for i in &inv.ignored {
-        notes.push(format!("ignored dovecot-lda option {i}"));
-    }
-    let meta = MessageMeta {
-        file: filed.name.clone(),
-        folder: filed.folder.clone(),
-        arrived_at,
-        envelope_from: sender.clone(),
-        envelope_to: envelope_to(&envelope, &config),
-        size: Some(filed.size),
-        content_hash: hash.finish(),
-    };
+    meta.file = filed.name.clone();
+    meta.folder = filed.folder.clone();
+    meta.arrived_at = arrived_at;
+    meta.size = Some(filed.size);
     let db = match catch_unwind(AssertUnwindSafe(|| {
         fault("panic-record");
         let mut store = Store::open(&config.database, config.busy_timeout_ms)?;
@@ -300,79 +406,6 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         logger.line(Severity::Info, &line);
     }));
     Ok(())
-}
-
-/// Classification running in a thread of its own (with a main-thread-sized stack for deep
-/// MIME nesting), so that it overlaps the writing and fsync of the message and can be
-/// abandoned: a panic, or a classifier that has not finished by the deadline (a
-/// pathological input), gives kind `other` with a note, and the message is filed all the
-/// same. A thread still running when the agent exits simply ends with the process.
-enum Pending {
-    Thread(mpsc::Receiver<std::thread::Result<Verdict>>),
-    /// No thread could be started: classified in place, unbounded.
-    Done(std::thread::Result<Verdict>),
-}
-
-impl Pending {
-    fn start(prefix: &Arc<Vec<u8>>, body_start: usize, ctx: Context) -> Pending {
-        let run = move |prefix: &[u8], ctx: &Context| {
-            catch_unwind(AssertUnwindSafe(|| {
-                fault("panic-classify");
-                if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
-                    loop {
-                        std::thread::sleep(Duration::from_secs(1));
-                    }
-                }
-                classify::classify(&prefix[body_start..], ctx)
-            }))
-        };
-        let (tx, rx) = mpsc::channel();
-        let shared = Arc::clone(prefix);
-        let thread_ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("classify".into())
-            .stack_size(16 << 20)
-            .spawn(move || {
-                let _ = tx.send(run(&shared, &thread_ctx));
-            });
-        match spawned {
-            Ok(_) => Pending::Thread(rx),
-            Err(_) => Pending::Done(run(prefix, &ctx)),
-        }
-    }
-
-    fn wait(self, deadline: Instant, notes: &mut Vec<String>) -> Verdict {
-        let fallback = |detector: &str| Verdict {
-            kind: Kind::Other,
-            detector: detector.into(),
-            ..Verdict::default()
-        };
-        let result = match self {
-            Pending::Done(r) => r,
-            Pending::Thread(rx) => {
-                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(r) => r,
-                    Err(_) => {
-                        notes.push(
-                            "classification did not finish within classify_timeout_ms, filed as other"
-                                .into(),
-                        );
-                        return fallback("timeout");
-                    }
-                }
-            }
-        };
-        match result {
-            Ok(v) => v,
-            Err(_) => {
-                notes.push(format!(
-                    "classifier panicked, filed as other: {}",
-                    last_panic()
-                ));
-                fallback("panic")
-            }
-        }
-    }
 }
 
 fn config_error(path: &std::path::Path, message: &str) -> Error {

@@ -4,6 +4,8 @@
 # bench/drive.c (posix_spawn, message on stdin), first one at a time, then 8 at once, into a
 # fresh Maildir:
 #   floor        bench/floor.c: write + fsync + rename one file, nothing else (the limit)
+#   floor+dir    the same plus an fsync of new/ after the rename (the limit of a delivery
+#                that survives a power cut, which DESIGN.md asks of rebound-lda)
 #   procmail     Debian's procmail, DEFAULT=Maildir/
 #   maildrop     Debian's maildrop, DEFAULT=Maildir
 #   dovecot-lda  Debian's dovecot-core, minimal -c config, mail_location = maildir:...
@@ -88,7 +90,7 @@ chmod -R a+rX "$BENCH_DIR"
 say "$N messages from $CORPUS (${#SRC[@]} distinct, $(du -sh "$BENCH_DIR/msgs" | cut -f1))"
 
 # --- agents -----------------------------------------------------------------------------
-AGENTS=(floor)
+AGENTS=(floor floor+dir)
 command -v procmail >/dev/null && AGENTS+=(procmail) || say "procmail missing: skipped"
 command -v maildrop >/dev/null && AGENTS+=(maildrop) || say "maildrop missing: skipped"
 [ -x /usr/lib/dovecot/dovecot-lda ] && AGENTS+=(dovecot-lda) || say "dovecot-lda missing: skipped"
@@ -115,6 +117,7 @@ command_of() {
     local h="$BENCH_DIR/run/$2/$1"
     case $1 in
     floor) echo "$BENCH_DIR/floor $h/Maildir" ;;
+    floor+dir) echo "$BENCH_DIR/floor -d $h/Maildir" ;;
     procmail) echo "procmail $h/rc" ;;
     maildrop) echo "maildrop $h/rc" ;;
     dovecot-lda) echo "/usr/lib/dovecot/dovecot-lda -c $h/rc" ;;

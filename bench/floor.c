@@ -2,9 +2,12 @@
  * floor: the least a process-per-message Maildir delivery agent can do, used by
  * bench/delivery.sh as the physical limit of this machine. It reads the message from stdin,
  * creates tmp/<unique> with O_EXCL, writes it, fsyncs it and renames it into new/. No parsing,
- * no database, no log, no fsync of new/ (procmail and maildrop skip that too). Exit 0 or 75.
+ * no database, no log, and no fsync of new/ (procmail and maildrop skip that too). With -d it
+ * also fsyncs new/ after the rename, as dovecot-lda does (fdatasync) and as rebound-lda must
+ * (DESIGN.md: the message is durable before exit 0): the limit of a delivery that survives a
+ * power cut. Exit 0 or 75.
  *
- * Usage: floor MAILDIR < message
+ * Usage: floor [-d] MAILDIR < message
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,8 +26,13 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
+    int dirsync = argc == 3 && strcmp(argv[1], "-d") == 0;
+    if (dirsync) {
+        argv++;
+        argc--;
+    }
     if (argc != 2) {
-        fprintf(stderr, "4.3.5 usage: floor MAILDIR < message\n");
+        fprintf(stderr, "4.3.5 usage: floor [-d] MAILDIR < message\n");
         return 75;
     }
     struct timeval tv;
@@ -69,6 +77,14 @@ int main(int argc, char **argv)
     if (rename(tmp, dst) != 0) {
         unlink(tmp);
         return fail(dst);
+    }
+    if (dirsync) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/new", argv[1]);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) != 0)
+            return fail(dir); /* filed, but not known durable: the MTA retries */
+        close(dfd);
     }
     return 0;
 }

@@ -7,7 +7,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -88,19 +87,19 @@ fuzz_target!(|data: &[u8]| {
     if let Some(s) = get(4) {
         cmd.env("EXTENSION", s);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
+    // The message comes from a file, not a pipe: an agent that exits before reading it all
+    // must not kill the fuzzer with SIGPIPE (libFuzzer does not ignore it).
+    let input = area.path().join("input.eml");
+    std::fs::write(&input, message).expect("write input");
+    let out = cmd
+        .stdin(Stdio::from(
+            std::fs::File::open(&input).expect("open input"),
+        ))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rebound-lda (build it: cargo build --release --bin rebound-lda)");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let msg = message.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&msg);
-    });
-    let out = child.wait_with_output().expect("wait");
-    let _ = writer.join();
+        .output()
+        .expect("run rebound-lda (build it: cargo build --release --bin rebound-lda)");
+    std::fs::remove_file(&input).expect("remove input");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let filed = files(&md, "new");
     match out.status.code() {

@@ -1,8 +1,34 @@
 //! The reason layer: interprets what the formats extracted (status code, SMTP reply code,
 //! diagnostic text, remote host) as a `Reason` of corpus REASONS.md and decides `hard`.
 //! Formats extract; this layer interprets. `hard` only with positive evidence.
+//!
+//! Order of evidence, strongest first:
+//! 1. the kind of the message (a complaint is `feedback`, a success DSN `delivered`);
+//! 2. a provider rule (`rhost.rs`): a code or text whose meaning at that provider is known;
+//! 3. a phrase of the diagnostic (`text.rs`), sender-side reasons before mailbox reasons;
+//! 4. for a delay warning, `expired` (the message is still queued);
+//! 5. the enhanced status code (`status.rs`), from the Status field or else the text;
+//! 6. the SMTP reply code (`replycode.rs`);
+//! 7. `onhold` when there was a diagnostic nobody understood, `undefined` when there was none.
+//!
+//! Then the SMTP stage (`stage.rs`) refines a mailbox verdict: "user unknown" answered after
+//! DATA is a filter's verdict (`filtered`), and an unknown user or host in reply to MAIL FROM
+//! is about the sender (`rejected`). Every step that decided leaves an evidence string.
+//!
+//! `hard` is true only for `userunknown`, `hostunknown`, `hasmoved`, and `notaccept`
+//! without a temporary (4xx) code, and only for a recipient whose delivery failed in a
+//! bounce. An unknown user needs an address-level proof: the recipient refused at RCPT TO, a
+//! 5.1.x status, a provider rule, or a mailbox-lookup phrase with a permanent code.
 
-use crate::classify::verdict::{Kind, Recipient};
+pub mod replycode;
+pub mod rhost;
+pub mod stage;
+pub mod status;
+pub mod text;
+
+use crate::classify::verdict::{Action, Kind, Reason, Recipient};
+use stage::Stage;
+use status::Code;
 
 /// What the reason layer may use besides the recipient's own fields.
 #[derive(Debug, Clone, Copy, Default)]
@@ -11,9 +37,679 @@ pub struct Hints<'a> {
     pub kind: Kind,
     /// Detector that extracted the recipient (`rfc3464`, `lhost/exim`, ...).
     pub detector: &'a str,
+    /// The SMTP command the remote server answered, when the format knows it
+    /// (`RCPT`, `DATA`, `MAIL`, `HELO`, `CONN`); else it is read from the diagnostic.
+    pub command: Option<&'a str>,
+    /// The Reporting-MTA of the report (some providers are known by it alone).
+    pub reporting_mta: Option<&'a str>,
+    /// The human-readable notification (the DSN's text part, or the body of a
+    /// non-standard bounce), where the SMTP stage of each recipient is often told
+    /// (Postfix `(in reply to RCPT TO command)`, a Sendmail transcript).
+    pub notification: Option<&'a str>,
 }
 
 /// Fill `reason` and `hard` where the format left them `None`, appending evidence.
 pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
-    let _ = (rcpt, hints);
+    let text = text::normalize(rcpt.diagnostic.as_deref().unwrap_or(""));
+    let raw = rcpt.diagnostic.as_deref().unwrap_or("");
+    let code_text = code_text(rcpt.status.as_deref(), raw);
+    let code = code_text.as_deref().and_then(Code::parse);
+    let reply = rcpt
+        .reply_code
+        .clone()
+        .or_else(|| replycode::leading(raw).map(str::to_string));
+    let stage = hints
+        .command
+        .and_then(Stage::parse)
+        .or_else(|| stage::find(&text))
+        .or_else(|| stage::find_for(raw, &rcpt.address))
+        .or_else(|| {
+            hints
+                .notification
+                .and_then(|n| stage::find_for(n, &rcpt.address))
+        });
+    let remote = rcpt
+        .remote_mta
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let reporting = hints.reporting_mta.unwrap_or("").to_ascii_lowercase();
+    let domain = rcpt
+        .address
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_ascii_lowercase();
+    let hosts = rhost::Hosts {
+        remote_mta: &remote,
+        reporting_mta: &reporting,
+        recipient_domain: &domain,
+    };
+    let facts = Facts {
+        text: &text,
+        code: code.as_ref(),
+        reply: reply.as_deref(),
+        stage,
+        hosts: &hosts,
+        delayed: rcpt.action == Some(Action::Delayed) || hints.kind == Kind::Delayed,
+        notification: hints.notification,
+        address: &rcpt.address,
+        detector: hints.detector,
+    };
+
+    let mut evidence = Vec::new();
+    let mut address_proof = true;
+    match rcpt.reason {
+        None => {
+            let (reason, proof) = decide(rcpt.action, hints.kind, &facts, &mut evidence);
+            rcpt.reason = Some(reason);
+            address_proof = proof;
+        }
+        // A format that named an address failure itself is checked against the remote
+        // server's own words: a reply naming another cause wins and nothing is suppressed.
+        Some(named) if is_address_failure(named) => {
+            let mut own = Vec::new();
+            let (reason, _) = decide(rcpt.action, hints.kind, &facts, &mut own);
+            let stated = own.first().is_some_and(|e| {
+                ["phrase", "rhost", "status", "notification"]
+                    .iter()
+                    .any(|p| e.starts_with(p))
+            });
+            // An unknown-user text read as `filtered` for want of proof does not contradict
+            // a format that knows more (PowerMTA's own bounce category, say).
+            let unproven_unknown = reason == Reason::Filtered
+                && own
+                    .iter()
+                    .any(|e| e.starts_with(UNPROVEN) || e.contains(MAILBOX_STATUS));
+            if stated && !is_address_failure(reason) && !unproven_unknown {
+                evidence.push(format!(
+                    "the diagnostic says {} rather than {}",
+                    reason.as_str(),
+                    named.as_str()
+                ));
+                evidence.extend(own);
+                rcpt.reason = Some(reason);
+                rcpt.hard = Some(false);
+                address_proof = false;
+            }
+        }
+        Some(_) => {}
+    }
+    let failed = hints.kind == Kind::Bounce && matches!(rcpt.action, Some(Action::Failed) | None);
+    let temporary = code.as_ref().is_some_and(Code::is_temporary)
+        || reply.as_deref().is_some_and(|r| r.starts_with('4'));
+    let would_be_hard = address_proof
+        && !temporary
+        && matches!(
+            rcpt.reason,
+            Some(Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept)
+        );
+    let would_be_hard = would_be_hard && !contradicted(hints.notification, &mut evidence);
+    match rcpt.hard {
+        // A format's own verdict stands, except that nothing outside a failed delivery of a
+        // bounce may ever suppress an address.
+        Some(true) if !failed => rcpt.hard = if facts.delayed { None } else { Some(false) },
+        Some(_) => {}
+        None if failed => rcpt.hard = Some(would_be_hard),
+        None if facts.delayed && would_be_hard => rcpt.hard = None,
+        None => rcpt.hard = Some(false),
+    }
+    rcpt.evidence.extend(evidence);
+}
+
+/// Evidence of an unknown-user text read as `filtered` for want of proof.
+const UNPROVEN: &str = "no RCPT TO stage or X.1.x status";
+const MAILBOX_STATUS: &str = "mailbox status, not address";
+
+/// The reasons that may make an address hard.
+fn is_address_failure(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept
+    )
+}
+
+/// How much of the human-readable notification is read for a second opinion.
+const NOTIFICATION_PREFIX: usize = 4096;
+
+/// A hard verdict needs the human-readable notification not to tell another story: when it
+/// names only a soft cause (a full disk, a block) and no failure of the address itself, the
+/// two parts of the report disagree and the address is not suppressed (seen in
+/// rfc3464-01.eml: "Not enough disk space" above a DSN saying 5.1.1).
+fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
+    let Some(n) = notification else { return false };
+    let mut end = n.len().min(NOTIFICATION_PREFIX);
+    while !n.is_char_boundary(end) {
+        end -= 1;
+    }
+    let prefix = &n[..end];
+    // The answer depends on the notification alone: once per report, not per recipient.
+    let said = SOFT_NOTIFICATION.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != prefix {
+            let n = text::normalize(prefix);
+            let said = if text::states_address_failure(&n) {
+                None
+            } else {
+                text::find(&n)
+            };
+            *cached = (prefix.to_string(), said);
+        }
+        cached.1
+    });
+    match said {
+        Some((reason, phrase)) => {
+            ev.push(format!(
+                "not hard: the notification says {} (phrase {:?})",
+                reason.as_str(),
+                phrase.trim()
+            ));
+            true
+        }
+        None => false,
+    }
+}
+
+thread_local! {
+    /// The last notification prefix `contradicted` read, and the soft cause it states.
+    static SOFT_NOTIFICATION: std::cell::RefCell<(String, Option<(Reason, &'static str)>)> =
+        const { std::cell::RefCell::new((String::new(), None)) };
+}
+
+/// Formats whose reports are written by the recipient's own mail system (a gateway or
+/// mailbox server that looked the address up itself), so their "unknown user" needs no SMTP
+/// stage: Ipswitch IMail (seen in lhost-imailserver-01.eml) and Verizon's SMS/MMS gateway
+/// (seen in lhost-verizon-02.eml). Sorted.
+const FINAL_SYSTEM_DETECTORS: &[&str] = &["lhost/imailserver", "lhost/verizon"];
+
+/// Everything the decision reads, computed once per recipient.
+struct Facts<'a> {
+    text: &'a str,
+    code: Option<&'a Code<'a>>,
+    reply: Option<&'a str>,
+    stage: Option<Stage>,
+    hosts: &'a rhost::Hosts<'a>,
+    delayed: bool,
+    /// The human-readable notification and the recipient's address in it.
+    notification: Option<&'a str>,
+    address: &'a str,
+    detector: &'a str,
+}
+
+/// A phrase of the recipient's own paragraph in the notification, for a diagnostic that
+/// states nothing (seen in rfc3464-65.eml: no Diagnostic-Code, Gmail's text says "the
+/// address couldn't be found").
+fn notification_phrase(f: &Facts) -> Option<(Reason, String, bool)> {
+    let para = stage::paragraph_for(f.notification?, f.address)?;
+    if let Some((reason, why)) = rhost::find(f.hosts, &para, f.code) {
+        return Some((reason, format!("rhost {why}"), true));
+    }
+    text::find(&para).map(|(reason, p)| (reason, format!("phrase {:?}", p.trim()), false))
+}
+
+/// The status code to interpret: the Status field unless it is missing or vague
+/// (`5.0.0`), in which case a more precise code quoted in the diagnostic is used.
+fn code_text(field: Option<&str>, text: &str) -> Option<String> {
+    let field = field
+        .map(|s| s.split_whitespace().next().unwrap_or(""))
+        .and_then(Code::parse);
+    match field {
+        Some(c) if !c.is_vague() => Some(format!("{}.{}", c.class, c.rest)),
+        other => status::find_in(text)
+            .filter(|c| !c.is_vague())
+            .or(other)
+            .map(|c| format!("{}.{}", c.class, c.rest)),
+    }
+}
+
+/// The reason, and whether an unknown-address verdict has address-level proof.
+fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -> (Reason, bool) {
+    match kind {
+        Kind::Complaint => {
+            ev.push("kind complaint".into());
+            return (Reason::Feedback, false);
+        }
+        Kind::Autoreply => {
+            ev.push("kind autoreply".into());
+            return (Reason::Vacation, false);
+        }
+        _ => {}
+    }
+    if kind == Kind::Delivered
+        || matches!(
+            action,
+            Some(Action::Delivered | Action::Relayed | Action::Expanded)
+        )
+    {
+        ev.push("action delivered".into());
+        return (Reason::Delivered, false);
+    }
+
+    if let Some((reason, why)) = rhost::find(f.hosts, f.text, f.code) {
+        ev.push(format!("rhost {why}"));
+        return (reason, true);
+    }
+    let mut weak = false;
+    let (reason, from_phrase) = if let Some((reason, phrase)) = text::find(f.text) {
+        ev.push(format!("phrase {:?}", phrase.trim()));
+        (reason, true)
+    } else if let Some((reason, why, strong)) = notification_phrase(f) {
+        ev.push(format!("notification {why}"));
+        if strong {
+            return (reason, true);
+        }
+        // The notification's paragraph is weaker than the recipient's own diagnostic:
+        // only a provider rule there proves an address dead.
+        weak = true;
+        (reason, true)
+    } else if f.delayed {
+        ev.push("action delayed".into());
+        (Reason::Expired, false)
+    } else if f.reply.is_some_and(|r| r.starts_with('5')) && f.code.is_some_and(|c| c.rest == "4.1")
+    {
+        // X.4.1 is "no answer from host", yet a server that answered 5xx did answer: the
+        // code is used for a refusal by the destination (Exchange Online "Access denied",
+        // Zoho "Mail rejected by destination domain").
+        ev.push("status X.4.1 in a 5xx reply: refused by the destination".into());
+        (Reason::Rejected, false)
+    } else if let Some(reason) = f.code.and_then(status::reason) {
+        ev.push(format!(
+            "status {}.{}",
+            f.code.map_or(0, |c| c.class),
+            f.code.map_or("", |c| c.rest)
+        ));
+        (reason, false)
+    } else if let Some(reason) = f.reply.and_then(replycode::reason) {
+        ev.push(format!("reply {}", f.reply.unwrap_or("")));
+        (reason, false)
+    } else if f.code.is_some_and(Code::is_temporary) && action == Some(Action::Failed) {
+        ev.push("temporary code in a final failure".into());
+        (Reason::Expired, false)
+    } else if !f.text.is_empty() {
+        ev.push("diagnostic not understood".into());
+        (Reason::OnHold, false)
+    } else {
+        ev.push("no diagnostic".into());
+        (Reason::Undefined, false)
+    };
+    let (reason, proof) = refine(reason, from_phrase, f, ev);
+    (reason, proof && !weak)
+}
+
+/// Apply the SMTP stage and the status detail to a mailbox verdict.
+fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) -> (Reason, bool) {
+    let address_code = f.code.is_some_and(|c| c.rest.starts_with("1."));
+    let mailbox_code = f.code.is_some_and(|c| c.rest.starts_with("2."));
+    match reason {
+        Reason::UserUnknown | Reason::HostUnknown if f.stage == Some(Stage::MailFrom) => {
+            ev.push("stage MAIL FROM: the sender's address".into());
+            (Reason::Rejected, false)
+        }
+        Reason::UserUnknown => {
+            if text::is_directory_verdict(f.text) {
+                ev.push("verdict of the recipient's own directory".into());
+                return (reason, true);
+            }
+            if FINAL_SYSTEM_DETECTORS.contains(&f.detector) {
+                ev.push(format!(
+                    "{}: the recipient's own system answered",
+                    f.detector
+                ));
+                return (reason, true);
+            }
+            if let Some(provider) = rhost::after_data(f.hosts) {
+                ev.push(format!(
+                    "rhost {provider}: recipients refused only after DATA"
+                ));
+                return (Reason::Filtered, false);
+            }
+            if f.stage == Some(Stage::Data) && !address_code {
+                ev.push("stage DATA: refused by a filter".into());
+                return (Reason::Filtered, false);
+            }
+            if mailbox_code && f.stage != Some(Stage::RcptTo) {
+                ev.push(format!(
+                    "status X.{}: {MAILBOX_STATUS}",
+                    f.code.map_or("", |c| c.rest)
+                ));
+                return (Reason::Filtered, false);
+            }
+            if f.stage == Some(Stage::RcptTo) {
+                ev.push("stage RCPT TO".into());
+                return (reason, true);
+            }
+            if address_code {
+                if from_phrase {
+                    ev.push(format!("status X.{}", f.code.map_or("", |c| c.rest)));
+                }
+                return (reason, true);
+            }
+            // A mailbox-lookup phrase alone, with neither the stage nor an address-level
+            // code: a refusal that may as well come from a filter (the reading Sisimai
+            // gives it too); the address is not proven dead.
+            ev.push(format!(
+                "{UNPROVEN}: filtered, not proof enough to suppress"
+            ));
+            (Reason::Filtered, false)
+        }
+        // Without a phrase, a refusal before the envelope is about the connecting host,
+        // and one in reply to MAIL FROM is about the sender.
+        _ if !from_phrase && matches!(f.stage, Some(Stage::Connect | Stage::Helo)) => {
+            ev.push("stage connection/HELO: the sending host".into());
+            (Reason::Blocked, false)
+        }
+        _ if !from_phrase && f.stage == Some(Stage::MailFrom) => {
+            ev.push("stage MAIL FROM: the sender".into());
+            (Reason::Rejected, false)
+        }
+        _ => (reason, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(kind: Kind, action: Option<Action>, status: Option<&str>, diag: &str) -> Recipient {
+        let mut r = Recipient {
+            address: "user@example.com".into(),
+            action,
+            status: status.map(str::to_string),
+            diagnostic: Some(diag.into()),
+            ..Recipient::default()
+        };
+        interpret(
+            &mut r,
+            &Hints {
+                kind,
+                ..Hints::default()
+            },
+        );
+        r
+    }
+
+    fn bounce(status: Option<&str>, diag: &str) -> (Option<Reason>, Option<bool>) {
+        let r = run(Kind::Bounce, Some(Action::Failed), status, diag);
+        (r.reason, r.hard)
+    }
+
+    #[test]
+    fn unknown_user_at_rcpt_is_hard() {
+        let got = bounce(
+            Some("5.1.1"),
+            "host mx.example.com[192.0.2.1] said: 550 5.1.1 <user@example.com>: Recipient address rejected: User unknown in local recipient table (in reply to RCPT TO command)",
+        );
+        assert_eq!(got, (Some(Reason::UserUnknown), Some(true)));
+    }
+
+    #[test]
+    fn unknown_user_after_data_is_a_filter() {
+        let got = bounce(
+            Some("5.0.0"),
+            "host mx.example.com[192.0.2.1] said: 550 Unknown user user@example.com (in reply to end of DATA command)",
+        );
+        assert_eq!(got, (Some(Reason::Filtered), Some(false)));
+    }
+
+    #[test]
+    fn sender_side_text_beats_5_1_1() {
+        let got = bounce(
+            Some("5.1.1"),
+            "550 5.1.1 <user@example.com> - 198.51.100.2 has sent to too many recipients this hour",
+        );
+        assert_eq!(got, (Some(Reason::Speeding), Some(false)));
+        let got = bounce(
+            Some("5.1.1"),
+            "550 5.1.1 Client host 192.0.2.9 blocked using zen.spamhaus.org",
+        );
+        assert_eq!(got, (Some(Reason::Blocked), Some(false)));
+    }
+
+    #[test]
+    fn mailbox_full_text_beats_5_1_1() {
+        assert_eq!(
+            bounce(Some("5.1.1"), "552 sorry, mailbox is over quota"),
+            (Some(Reason::MailboxFull), Some(false))
+        );
+    }
+
+    #[test]
+    fn status_alone_decides() {
+        assert_eq!(
+            bounce(Some("5.1.1"), ""),
+            (Some(Reason::UserUnknown), Some(true))
+        );
+        assert_eq!(
+            bounce(Some("5.2.2"), ""),
+            (Some(Reason::MailboxFull), Some(false))
+        );
+        assert_eq!(
+            bounce(Some("5.7.26"), ""),
+            (Some(Reason::AuthFailure), Some(false))
+        );
+    }
+
+    #[test]
+    fn unknown_in_reply_to_mail_from_is_the_sender() {
+        let got = bounce(
+            Some("5.1.7"),
+            "SMTP error from remote mail server after MAIL FROM:<a@example.net>: 550 5.1.7 No such domain example.net",
+        );
+        assert_eq!(got, (Some(Reason::Rejected), Some(false)));
+    }
+
+    #[test]
+    fn delayed_is_never_hard() {
+        let r = run(
+            Kind::Delayed,
+            Some(Action::Delayed),
+            Some("4.4.1"),
+            "connect to mx.example.com[192.0.2.1]:25: Connection timed out",
+        );
+        assert_eq!((r.reason, r.hard), (Some(Reason::Expired), Some(false)));
+        let r = run(
+            Kind::Delayed,
+            Some(Action::Delayed),
+            None,
+            "No MX found for domain",
+        );
+        assert_eq!((r.reason, r.hard), (Some(Reason::NotAccept), None));
+        let mut r = Recipient {
+            reason: Some(Reason::UserUnknown),
+            hard: Some(true),
+            action: Some(Action::Delayed),
+            ..Recipient::default()
+        };
+        interpret(
+            &mut r,
+            &Hints {
+                kind: Kind::Delayed,
+                ..Hints::default()
+            },
+        );
+        assert_eq!(r.hard, None);
+    }
+
+    #[test]
+    fn complaints_and_successes() {
+        let r = run(Kind::Complaint, None, None, "");
+        assert_eq!((r.reason, r.hard), (Some(Reason::Feedback), Some(false)));
+        let r = run(
+            Kind::Delivered,
+            Some(Action::Delivered),
+            Some("2.0.0"),
+            "250 OK",
+        );
+        assert_eq!((r.reason, r.hard), (Some(Reason::Delivered), Some(false)));
+    }
+
+    #[test]
+    fn nothing_known() {
+        assert_eq!(bounce(None, ""), (Some(Reason::Undefined), Some(false)));
+        assert_eq!(
+            bounce(None, "something odd happened"),
+            (Some(Reason::OnHold), Some(false))
+        );
+    }
+
+    #[test]
+    fn temporary_codes_are_never_hard() {
+        assert_eq!(
+            bounce(Some("4.1.1"), "450 4.1.1 user unknown"),
+            (Some(Reason::UserUnknown), Some(false))
+        );
+        let got = bounce(
+            Some("4.0.0"),
+            "DNS Error: lookup of example.org returned Null MX",
+        );
+        assert_eq!(got, (Some(Reason::NotAccept), Some(false)));
+    }
+
+    #[test]
+    fn directory_verdicts_are_proof() {
+        assert_eq!(
+            bounce(
+                None,
+                "The recipient name is not recognized MSEXCH:IMS:EXAMPLE 0 (000C05A6) Unknown Recipient"
+            ),
+            (Some(Reason::UserUnknown), Some(true))
+        );
+        // A relayed "550 User unknown" with no stage and no X.1.x code is not proof.
+        assert_eq!(
+            bounce(None, "550 User unknown"),
+            (Some(Reason::Filtered), Some(false))
+        );
+    }
+
+    #[test]
+    fn a_contradicting_notification_prevents_hard() {
+        let mut r = Recipient {
+            address: "user@example.com".into(),
+            action: Some(Action::Failed),
+            status: Some("5.1.1".into()),
+            diagnostic: Some("550 5.1.1 <user@example.com>... User Unknown".into()),
+            ..Recipient::default()
+        };
+        let hints = Hints {
+            kind: Kind::Bounce,
+            notification: Some(
+                "Your message to <user> was automatically rejected:\nNot enough disk space\n",
+            ),
+            ..Hints::default()
+        };
+        interpret(&mut r, &hints);
+        assert_eq!((r.reason, r.hard), (Some(Reason::UserUnknown), Some(false)));
+        let mut r2 = Recipient {
+            hard: None,
+            reason: None,
+            ..r.clone()
+        };
+        let hints = Hints {
+            notification: Some(
+                "<user@example.com>: host mx.example.com said: 550 5.1.1 User Unknown (in reply to RCPT TO command)",
+            ),
+            ..hints
+        };
+        interpret(&mut r2, &hints);
+        assert_eq!(r2.hard, Some(true));
+    }
+
+    #[test]
+    fn a_format_verdict_yields_to_the_remote_reply() {
+        let mut r = Recipient {
+            address: "user@example.jp".into(),
+            action: Some(Action::Failed),
+            status: Some("5.1.8".into()),
+            reply_code: Some("501".into()),
+            diagnostic: Some("501 5.1.8 Sender address rejected".into()),
+            reason: Some(Reason::UserUnknown),
+            hard: Some(true),
+            ..Recipient::default()
+        };
+        interpret(
+            &mut r,
+            &Hints {
+                kind: Kind::Bounce,
+                ..Hints::default()
+            },
+        );
+        assert_eq!((r.reason, r.hard), (Some(Reason::Rejected), Some(false)));
+    }
+
+    #[test]
+    fn ten_thousand_recipients_share_one_notification() {
+        let mut notification = String::from("This is the mail system at host mx.example.net.\n\n");
+        for i in 0..10_000 {
+            notification.push_str(&format!(
+                "<user{i}@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1\n    User unknown (in reply to RCPT TO command)\n\n"
+            ));
+        }
+        let hints = Hints {
+            kind: Kind::Bounce,
+            notification: Some(&notification),
+            ..Hints::default()
+        };
+        let started = std::time::Instant::now();
+        for i in 0..10_000 {
+            let mut r = Recipient {
+                address: format!("user{i}@example.com"),
+                action: Some(Action::Failed),
+                diagnostic: Some("550 User unknown".into()),
+                ..Recipient::default()
+            };
+            interpret(&mut r, &hints);
+            assert_eq!(r.reason, Some(Reason::UserUnknown));
+        }
+        // Generous even for an unoptimized build on a busy machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_gets_a_reason_and_no_stray_hard(
+            diag in "\\PC{0,160}",
+            status in "[245]?\\.?[0-9]{0,3}\\.?[0-9]{0,3}",
+            reply in "[0-9]{0,3}",
+            note in "\\PC{0,200}",
+            kind in 0usize..6,
+            action in 0usize..6,
+        ) {
+            let kinds = [Kind::Bounce, Kind::Delayed, Kind::Delivered, Kind::Complaint, Kind::Autoreply, Kind::Other];
+            let actions = [None, Some(Action::Failed), Some(Action::Delayed), Some(Action::Delivered), Some(Action::Relayed), Some(Action::Expanded)];
+            let mut r = Recipient {
+                address: "user@example.com".into(),
+                action: actions[action],
+                status: Some(status),
+                reply_code: Some(reply),
+                diagnostic: Some(format!("{diag} user unknown")),
+                ..Recipient::default()
+            };
+            let hints = Hints { kind: kinds[kind], notification: Some(&note), ..Hints::default() };
+            interpret(&mut r, &hints);
+            proptest::prop_assert!(r.reason.is_some());
+            let failed = kinds[kind] == Kind::Bounce && matches!(actions[action], None | Some(Action::Failed));
+            if !failed {
+                proptest::prop_assert_ne!(r.hard, Some(true));
+            }
+        }
+    }
+
+    #[test]
+    fn evidence_says_why() {
+        let r = run(
+            Kind::Bounce,
+            Some(Action::Failed),
+            Some("5.1.1"),
+            "550 5.1.1 User unknown (in reply to RCPT TO command)",
+        );
+        assert!(
+            r.evidence.iter().any(|e| e == "phrase \"user unknown\""),
+            "{:?}",
+            r.evidence
+        );
+        assert!(
+            r.evidence.iter().any(|e| e == "stage RCPT TO"),
+            "{:?}",
+            r.evidence
+        );
+    }
 }

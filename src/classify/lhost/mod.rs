@@ -2,6 +2,50 @@
 //! only central edit when a format is added, and its order is the try order: the first format
 //! whose cheap `sniff` accepts the message and whose `parse` returns something wins.
 
+pub(crate) mod scan;
+
+// providers (LHOST-B)
+mod amazonses;
+mod amazonworkmail;
+mod biglobe;
+mod einsundeins;
+mod ezweb;
+mod gmail;
+mod gmx;
+mod googlegroups;
+mod kddi;
+mod mailru;
+mod office365;
+mod powermta;
+pub(crate) mod report;
+mod verizon;
+mod yahoo;
+mod zoho;
+
+// MTAs (LHOST-A)
+mod activehunter;
+mod domino;
+mod dragonfly;
+mod exchange2003;
+mod exim;
+mod fml;
+mod generic;
+mod imailserver;
+mod mailfoundry;
+mod mailmarshal;
+mod mfilter;
+mod mxlogic;
+mod notes;
+mod opensmtpd;
+mod postfix;
+mod qmail;
+mod sendmail;
+mod trendmicro;
+mod x1;
+mod x3;
+mod x6;
+mod yahooclassic;
+
 use super::message::Message;
 use super::verdict::{Kind, Recipient};
 
@@ -12,6 +56,9 @@ pub struct Parsed {
     pub kind: Kind,
     pub recipients: Vec<Recipient>,
     pub evidence: Vec<String>,
+    /// For `Kind::Complaint` from a non-ARF source (e.g. an SES notification): the feedback
+    /// type, lower-case; the pipeline copies it to the verdict.
+    pub feedback_type: Option<String>,
 }
 
 /// One MTA or provider bounce format.
@@ -25,4 +72,46 @@ pub struct Format {
 }
 
 /// The registry, in try order.
-pub const FORMATS: &[Format] = &[];
+pub const FORMATS: &[Format] = &[
+    // providers (LHOST-B): recognised by their own From/Subject/headers, tried first
+    amazonses::FORMAT,
+    amazonworkmail::FORMAT,
+    googlegroups::FORMAT,
+    gmail::FORMAT,
+    yahoo::FORMAT,
+    gmx::FORMAT,
+    einsundeins::FORMAT,
+    mailru::FORMAT,
+    zoho::FORMAT,
+    ezweb::FORMAT,
+    kddi::FORMAT,
+    biglobe::FORMAT,
+    office365::FORMAT,
+    verizon::FORMAT,
+    powermta::FORMAT,
+    // end of providers (LHOST-B)
+    // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
+    dragonfly::FORMAT,
+    activehunter::FORMAT,
+    domino::FORMAT,
+    notes::FORMAT,
+    fml::FORMAT,
+    imailserver::FORMAT,
+    mfilter::FORMAT,
+    mailfoundry::FORMAT,
+    mailmarshal::FORMAT,
+    trendmicro::FORMAT,
+    exchange2003::FORMAT,
+    x1::FORMAT,
+    x3::FORMAT,
+    x6::FORMAT,
+    yahooclassic::FORMAT,
+    opensmtpd::FORMAT,
+    qmail::FORMAT,
+    postfix::FORMAT,
+    mxlogic::FORMAT,
+    exim::FORMAT,
+    sendmail::FORMAT,
+    generic::FORMAT,
+    // end of MTAs (LHOST-A)
+];

@@ -1,0 +1,360 @@
+//! Provider rules: codes and texts whose meaning at one provider differs from (or is more
+//! precise than) their general use. A rule names the provider's hosts (matched against the
+//! remote MTA, the reporting MTA and the recipient's domain) and what to look for: a phrase
+//! of the provider's own vocabulary, or an enhanced status code the provider defines for
+//! itself (Microsoft's three-digit details such as 5.7.606, which no one else emits, need no
+//! host). Provider rules outrank the general phrase tables of `text.rs`.
+
+use super::status::Code;
+use crate::classify::verdict::Reason;
+
+/// What a rule looks for.
+#[derive(Debug, Clone, Copy)]
+enum Needle {
+    /// A lower-case phrase in the diagnostic.
+    Phrase(&'static str),
+    /// An enhanced status code `subject.detail` (either class).
+    Status(&'static str),
+}
+
+struct Rule {
+    provider: &'static str,
+    /// Host or domain fragments; empty means the needle is the provider's alone.
+    hosts: &'static [&'static str],
+    needle: Needle,
+    reason: Reason,
+}
+
+const AMAZON_SES_IN: &[&str] = &["inbound-smtp."];
+const AMAZON_SES_OUT: &[&str] = &["email-smtp.", "amazonses.com"];
+const COX: &[&str] = &["cox.net"];
+const FACEBOOK: &[&str] = &["facebook.com", "fb.com"];
+const FRANCEPTT: &[&str] = &["orange.fr", "wanadoo.fr", "laposte.net"];
+const GODADDY: &[&str] = &["secureserver.net"];
+const GOOGLE: &[&str] = &["google.com", "gmail.com", "googlemail.com"];
+const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "uqmobile.jp"];
+const LAPOSTE: &[&str] = &["laposte.net"];
+const MICROSOFT: &[&str] = &["outlook.com", "hotmail.", "live.com", "msn.com"];
+const YAHOO: &[&str] = &["yahoo.", "yahoodns.net", "aol.com"];
+const TENCENT: &[&str] = &["qq.com"];
+
+/// The rules, grouped by provider (alphabetical), most specific first within a provider.
+const RULES: &[Rule] = &[
+    // Amazon SES receiving: "Mailbox does not exist" is the default text of the bounce
+    // action of its customers' receipt rules (a filter); an address SES itself does not
+    // take is refused with "mailbox unavailable". Seen in lhost-receivingses-01.eml.
+    Rule {
+        provider: "amazonses-inbound",
+        hosts: AMAZON_SES_IN,
+        needle: Needle::Phrase("mailbox does not exist"),
+        reason: Reason::Filtered,
+    },
+    // Amazon SES refuses to send for a sender identity its customer has not verified:
+    // the receiver is SES itself acting as the customer's relay. Seen in lhost-postfix-77.eml.
+    Rule {
+        provider: "amazonses",
+        hosts: AMAZON_SES_OUT,
+        needle: Needle::Phrase("address is not verified"),
+        reason: Reason::NoRelaying,
+    },
+    // Cox publishes its rejection codes (CX...) with their meaning.
+    Rule {
+        provider: "cox",
+        hosts: COX,
+        needle: Needle::Phrase("cxbl"),
+        reason: Reason::Blocked,
+    },
+    Rule {
+        provider: "cox",
+        hosts: COX,
+        needle: Needle::Phrase("cxcnct"),
+        reason: Reason::TooManyConn,
+    },
+    Rule {
+        provider: "cox",
+        hosts: COX,
+        needle: Needle::Phrase("cxdns"),
+        reason: Reason::RequirePtr,
+    },
+    Rule {
+        provider: "cox",
+        hosts: COX,
+        needle: Needle::Phrase("cxmxrt"),
+        reason: Reason::TooManyConn,
+    },
+    Rule {
+        provider: "cox",
+        hosts: COX,
+        needle: Needle::Phrase("cxsndr"),
+        reason: Reason::Rejected,
+    },
+    // Facebook's response codes: RCP-P1 no such recipient, CON-T connection limits,
+    // POL-P policy. Seen in rhost-facebook-04.eml.
+    Rule {
+        provider: "facebook",
+        hosts: FACEBOOK,
+        needle: Needle::Phrase("rcp-p1"),
+        reason: Reason::UserUnknown,
+    },
+    Rule {
+        provider: "facebook",
+        hosts: FACEBOOK,
+        needle: Needle::Phrase("con-t"),
+        reason: Reason::TooManyConn,
+    },
+    Rule {
+        provider: "facebook",
+        hosts: FACEBOOK,
+        needle: Needle::Phrase("pol-p"),
+        reason: Reason::PolicyViolation,
+    },
+    // Orange: OFR_506 "Mail rejete" is the content (spam) refusal. Seen in rhost-franceptt-03.eml.
+    Rule {
+        provider: "franceptt",
+        hosts: FRANCEPTT,
+        needle: Needle::Phrase("ofr_506"),
+        reason: Reason::SpamDetected,
+    },
+    // GoDaddy IB codes: IB607 too many recipients an hour. Seen in rhost-godaddy-03.eml.
+    Rule {
+        provider: "godaddy",
+        hosts: GODADDY,
+        needle: Needle::Phrase("ib607"),
+        reason: Reason::Speeding,
+    },
+    // Gmail: X.2.1 with "inactive" is a disabled account, with "rate" a throttled one.
+    // Seen in rhost-google-07.eml, lhost-postfix-59.eml.
+    Rule {
+        provider: "google",
+        hosts: GOOGLE,
+        needle: Needle::Phrase("account that you tried to reach is disabled"),
+        reason: Reason::Suspend,
+    },
+    Rule {
+        provider: "google",
+        hosts: GOOGLE,
+        needle: Needle::Phrase("account that you tried to reach is inactive"),
+        reason: Reason::Suspend,
+    },
+    Rule {
+        provider: "google",
+        hosts: GOOGLE,
+        needle: Needle::Phrase("receiving mail too quickly"),
+        reason: Reason::Speeding,
+    },
+    // Gmail relaying a remote refusal of the address itself ("Check for typos"), unlike its
+    // vaguer "couldn't be found, or is unable to receive mail". Seen in rfc3464-65.eml.
+    Rule {
+        provider: "google",
+        hosts: GOOGLE,
+        needle: Needle::Phrase("address couldn't be found. check for typos"),
+        reason: Reason::UserUnknown,
+    },
+    // KDDI (au) refuses an unknown mailbox at RCPT TO naming it ("550 <a@ezweb.ne.jp>: User
+    // unknown"); its receive filter answers after DATA without the address (" : User
+    // unknown", see text.rs). Seen in lhost-messagingserver-09.eml.
+    Rule {
+        provider: "kddi",
+        hosts: KDDI,
+        needle: Needle::Phrase(">: user unknown"),
+        reason: Reason::UserUnknown,
+    },
+    // La Poste: LPN007_416 "Adresse destinataire invalide". Seen in rhost-franceptt-02.eml.
+    Rule {
+        provider: "laposte",
+        hosts: LAPOSTE,
+        needle: Needle::Phrase("adresse destinataire invalide"),
+        reason: Reason::UserUnknown,
+    },
+    // Exchange Online's directory-based edge blocking refuses a recipient the tenant does
+    // not have with 5.4.1 "Recipient address rejected: Access denied" (seen in
+    // rhost-microsoft-02.eml); Outlook.com answers an unknown account with RFC 5321's
+    // "mailbox unavailable" (seen in rhost-outlook-08.eml).
+    Rule {
+        provider: "microsoft",
+        hosts: MICROSOFT,
+        needle: Needle::Phrase("recipient address rejected: access denied"),
+        reason: Reason::UserUnknown,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: MICROSOFT,
+        needle: Needle::Phrase("requested action not taken: mailbox unavailable"),
+        reason: Reason::UserUnknown,
+    },
+    // Microsoft's own three-digit details (Exchange Online / Outlook.com NDR codes).
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("4.300"),
+        reason: Reason::Expired,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("4.310"),
+        reason: Reason::HostUnknown,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("4.312"),
+        reason: Reason::NetworkError,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("4.316"),
+        reason: Reason::Expired,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.509"),
+        reason: Reason::AuthFailure,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.515"),
+        reason: Reason::AuthFailure,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.606"),
+        reason: Reason::Blocked,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.650"),
+        reason: Reason::BadReputation,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.651"),
+        reason: Reason::BadReputation,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.708"),
+        reason: Reason::Blocked,
+    },
+    Rule {
+        provider: "microsoft",
+        hosts: &[],
+        needle: Needle::Status("7.750"),
+        reason: Reason::Blocked,
+    },
+    // Yahoo answers an unknown account after DATA, with its own words. Seen in
+    // rhost-yahooinc-03.eml.
+    Rule {
+        provider: "yahoo",
+        hosts: YAHOO,
+        needle: Needle::Phrase("user doesn't have a yahoo"),
+        reason: Reason::UserUnknown,
+    },
+    // Tencent QQ Mail. Seen in rhost-tencent-01.eml.
+    Rule {
+        provider: "tencent",
+        hosts: TENCENT,
+        needle: Needle::Phrase("domain frequency limited"),
+        reason: Reason::TooManyConn,
+    },
+    Rule {
+        provider: "tencent",
+        hosts: TENCENT,
+        needle: Needle::Phrase("mail content denied"),
+        reason: Reason::SpamDetected,
+    },
+];
+
+/// Providers that answer every recipient only after the whole message was sent, so their
+/// "unknown user" is the verdict of a filter, never a proven unknown mailbox:
+/// NTT docomo (seen in rhost-nttdocomo-01.eml, lhost-amazonses-02.eml).
+const AFTER_DATA: &[(&str, &[&str])] = &[("nttdocomo", &["docomo.ne.jp"])];
+
+/// Where a message went: everything a provider rule may match hosts against (lower-case).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Hosts<'a> {
+    pub remote_mta: &'a str,
+    pub reporting_mta: &'a str,
+    pub recipient_domain: &'a str,
+}
+
+impl Hosts<'_> {
+    fn any(&self, fragments: &[&str]) -> bool {
+        fragments.iter().any(|f| {
+            [self.remote_mta, self.reporting_mta, self.recipient_domain]
+                .iter()
+                .any(|h| !h.is_empty() && h.contains(f))
+        })
+    }
+}
+
+/// The provider rule that applies, as `(reason, "provider: needle")`.
+pub fn find(hosts: &Hosts, text: &str, status: Option<&Code>) -> Option<(Reason, String)> {
+    RULES.iter().find_map(|r| {
+        let hit = match r.needle {
+            Needle::Phrase(p) => text.contains(p),
+            Needle::Status(s) => status.is_some_and(|c| c.rest == s),
+        };
+        (hit && (r.hosts.is_empty() || hosts.any(r.hosts))).then(|| {
+            let what = match r.needle {
+                Needle::Phrase(p) => format!("phrase {:?}", p.trim()),
+                Needle::Status(s) => format!("status X.{s}"),
+            };
+            (r.reason, format!("{} {}", r.provider, what))
+        })
+    })
+}
+
+/// The provider (if any) whose recipient rejections all come after DATA.
+pub fn after_data(hosts: &Hosts) -> Option<&'static str> {
+    AFTER_DATA
+        .iter()
+        .find(|(_, h)| hosts.any(h))
+        .map(|(name, _)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn microsoft_codes_need_no_host() {
+        let code = Code::parse("5.7.606").unwrap();
+        let got = find(
+            &Hosts::default(),
+            "access denied, banned sending ip",
+            Some(&code),
+        );
+        assert_eq!(got.map(|g| g.0), Some(Reason::Blocked));
+    }
+
+    #[test]
+    fn phrase_rules_need_their_host() {
+        let text = "550 5.1.1 has sent to too many recipients this hour. ib607";
+        assert!(find(&Hosts::default(), text, None).is_none());
+        let godaddy = Hosts {
+            remote_mta: "smtp.secureserver.net",
+            ..Hosts::default()
+        };
+        assert_eq!(
+            find(&godaddy, text, None).map(|g| g.0),
+            Some(Reason::Speeding)
+        );
+    }
+
+    #[test]
+    fn docomo_answers_after_data() {
+        let h = Hosts {
+            recipient_domain: "docomo.ne.jp",
+            ..Hosts::default()
+        };
+        assert_eq!(after_data(&h), Some("nttdocomo"));
+    }
+}

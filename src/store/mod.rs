@@ -13,6 +13,7 @@ pub mod time;
 use crate::classify::Verdict;
 use crate::error::{Error, Result};
 use policy::Policy;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -111,6 +112,13 @@ impl Store {
         .map_err(db)?;
         let busy_timeout = Duration::from_millis(busy_timeout_ms);
         conn.busy_timeout(busy_timeout).map_err(db)?;
+        // One agent per message is always the last connection, and SQLite checkpoints and
+        // deletes the WAL when the last connection closes: two fsyncs, two unlinks and a new
+        // WAL (with its own sync) on the next delivery, 20-30 ms a message on a VM disk
+        // (bench/profile.sh). Without it the WAL stays and is checkpointed every 1000 pages
+        // by whichever commit crosses the mark (wal_autocheckpoint).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(db)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),

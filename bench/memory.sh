@@ -47,7 +47,7 @@ filed=$(find "$WORK/Maildir" -path '*/new/*' -type f)
 cmp -s "$filed" "$WORK/big.eml" || die "the filed message differs from the input"
 rows=$(sqlite3 "$WORK/rebound.db" 'SELECT count(*) FROM messages' 2>/dev/null || echo 0)
 [ "$rows" = 1 ] || say "warning: $rows rows in the database (expected 1)"
-left=$(find "$WORK/Maildir" -path '*/tmp/*' -type f | wc -l)
+left=$(find "$WORK/Maildir" -type d -name tmp -exec find {} -type f \; | wc -l)
 [ "$left" = 0 ] || die "$left files left in tmp/"
 
 printf '\nrebound-lda memory: one bounce of %s bytes (%s MB returned message), %s\n\n' \

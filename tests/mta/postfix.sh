@@ -285,7 +285,7 @@ printf 'From: news@%s\nSubject: rebound e2e deferral\nMessage-ID: <deferral.%s@%
 	"$SENDER_DOMAIN" "$$" "$SENDER_DOMAIN" |
 	sendmail -XV -f "bounces@$SENDER_DOMAIN" "nobody-here@$SENDER_DOMAIN"
 deferred_line() { syslog_from "$start" | grep -E "to=<bounces\+nobody-here=.*status=deferred"; }
-check "exit75: Postfix deferred the bounce" wait_for 60 deferred_line
+check "exit75: Postfix deferred the bounce" wait_for 60 eval 'deferred_line >/dev/null'
 line=$(deferred_line | head -1)
 # Postfix takes the leading RFC 3463 code of the command's output as the status
 # (dsn=4.x.y) and logs the rest; without one it would say "temporary failure".

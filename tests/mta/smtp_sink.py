@@ -90,10 +90,18 @@ async def session(reader, writer, log):
     writer.close()
 
 
+async def guarded(reader, writer, log):
+    # An MTA may drop the connection at any point (a reset after QUIT is common).
+    try:
+        await session(reader, writer, log)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        writer.close()
+
+
 async def main():
     port = int(sys.argv[1])
     log = open(sys.argv[2], "a", buffering=1)
-    server = await asyncio.start_server(lambda r, w: session(r, w, log), "127.0.0.1", port)
+    server = await asyncio.start_server(lambda r, w: guarded(r, w, log), "127.0.0.1", port)
     async with server:
         await server.serve_forever()
 

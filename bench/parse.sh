@@ -43,14 +43,17 @@ mapfile -t DIRS < <(find "$CORPUS_ROOT" -mindepth 1 -maxdepth 1 -type d | sort)
 mapfile -t FILES < <(find "${DIRS[@]}" -maxdepth 1 -type f -name '*.eml' | sort)
 [ ${#FILES[@]} -gt 0 ] || die "no *.eml under $CORPUS_ROOT"
 ARGS=()
-for ((r = 0; r < REPEAT; r++)); do ARGS+=("${DIRS[@]}"); done
+# The files, not the folders: `rebound parse DIR` also reads a folder's README and LICENSE.
+for ((r = 0; r < REPEAT; r++)); do ARGS+=("${FILES[@]}"); done
 cat "${FILES[@]}" > /dev/null # page cache
 
 t0=$(ms)
 "$REBOUND" parse "${ARGS[@]}" > "$WORK/rebound.jsonl"
 t1=$(ms)
-n_rb=$(wc -l < "$WORK/rebound.jsonl")
-[ "$n_rb" = $((REPEAT * ${#FILES[@]})) ] || die "rebound parse printed $n_rb lines for $((REPEAT * ${#FILES[@]})) messages"
+# Rates count input files for both tools; a file holding an mbox may print more lines.
+n_rb=$((REPEAT * ${#FILES[@]}))
+lines=$(wc -l < "$WORK/rebound.jsonl")
+[ "$lines" -ge "$n_rb" ] || die "rebound parse printed $lines lines for $n_rb files"
 rb_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
 rb_rate=$(awk -v n="$n_rb" -v s="$rb_s" 'BEGIN {printf "%.0f", n / s}')
 

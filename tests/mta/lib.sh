@@ -107,12 +107,12 @@ user_home() { getent passwd "$1" | cut -d: -f6; }
 
 # count_new MAILDIR: files in new/ of the Maildir and all its Maildir++ folders.
 count_new() {
-	find "$1" -path '*/new/*' -type f 2>/dev/null | wc -l
+	(cd "$1" 2>/dev/null && find . -path '*/new/*' -type f | wc -l) || echo 0
 }
 
 # count_tmp MAILDIR: files left in tmp/ (must stay 0).
 count_tmp() {
-	find "$1" -path '*/tmp/*' -type f 2>/dev/null | wc -l
+	(cd "$1" 2>/dev/null && find . -path '*/tmp/*' -type f | wc -l) || echo 0
 }
 
 # sql DB QUERY: one value (or rows, '|'-separated) from the test's database.

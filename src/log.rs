@@ -50,7 +50,13 @@ impl Logger {
 
     /// Log to the syslog socket at `path` (datagram, else stream), else stderr.
     pub fn syslog(ident: &'static str, path: &Path) -> Logger {
-        let sink = match UnixDatagram::unbound().and_then(|s| s.connect(path).map(|()| s)) {
+        // Non-blocking: a syslog daemon that stopped reading must not hold a delivery up;
+        // a line it cannot take goes to stderr instead.
+        let sink = match UnixDatagram::unbound().and_then(|s| {
+            s.connect(path)?;
+            s.set_nonblocking(true)?;
+            Ok(s)
+        }) {
             Ok(s) => Sink::Datagram(s),
             Err(_) => match UnixStream::connect(path) {
                 Ok(s) => Sink::Stream(s),

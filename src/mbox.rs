@@ -7,7 +7,7 @@
 //! Postfix local(8), procmail, Sendmail's prog mailer and mutt). A body line such as
 //! `From here on, ...` after a blank line is therefore not a separator, which matters for
 //! mboxo files whose writer did not quote it. The empty line before a separator belongs to
-//! the separator, not to the message. `Content-Length:` (mboxcl2) is not trusted: the
+//! the separator, not to the message, and so does the one that ends the file. `Content-Length:` (mboxcl2) is not trusted: the
 //! writers on the hosts rebound serves do not use it.
 //!
 //! Unquoting policy (mboxrd): a line `>From `, `>>From `, ... loses one `>`. This restores
@@ -156,9 +156,8 @@ impl<R: BufRead> Reader<R> {
         let mut held: Option<Vec<u8>> = None;
         loop {
             if !self.read_line(&mut line)? {
-                if let Some(h) = held.take() {
-                    data.extend_from_slice(&h);
-                }
+                // A writer ends every message, the last one too, with the empty line that
+                // separates it from the next (RFC 4155): it is not part of the message.
                 break;
             }
             if held.is_some() && is_postmark(&line) {
@@ -299,5 +298,60 @@ mod tests {
             String::from_utf8_lossy(&m[0].data),
             "\n>From x\nFrom y\n>Fromage\n"
         );
+    }
+
+    /// mboxrd writing: quote every `^>*From ` line with one more `>`.
+    fn write_mboxrd(messages: &[String]) -> String {
+        let mut out = String::new();
+        for m in messages {
+            out.push_str("From MAILER-DAEMON  Sat Nov 28 03:15:00 2026\n");
+            for line in m.split_inclusive('\n') {
+                let n = line.bytes().take_while(|b| *b == b'>').count();
+                if line[n..].starts_with("From ") {
+                    out.push('>');
+                }
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mboxrd_round_trip(bodies in proptest::collection::vec(
+            proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("From here on 10:00 it goes\n".to_string()),
+                    proptest::strategy::Just(">From quoted\n".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    "[a-zA-Z0-9 :>]{0,20}\n",
+                ],
+                0..12,
+            ),
+            1..5,
+        )) {
+            let messages: Vec<String> = bodies
+                .iter()
+                .map(|lines| format!("Subject: x\n\n{}", lines.concat()))
+                .collect();
+            let text = write_mboxrd(&messages);
+            let got: Vec<String> = Reader::new(text.as_bytes(), Unquote::Mboxrd)
+                .map(|m| String::from_utf8(m.unwrap().data).unwrap())
+                .collect();
+            proptest::prop_assert_eq!(got, messages);
+        }
+
+        #[test]
+        fn any_bytes_split_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            let mut with_postmark = b"From a@example.com Sat Nov 28 03:15:00 2026\n".to_vec();
+            with_postmark.extend_from_slice(&bytes);
+            for input in [&bytes[..], &with_postmark[..]] {
+                for m in Reader::new(input, Unquote::Mboxrd) {
+                    let m = m.unwrap();
+                    let _ = (m.sender(), m.date());
+                }
+            }
+        }
     }
 }

@@ -221,3 +221,27 @@ fn root_without_user_refuses() {
         .stderr_has("4.3.5")
         .stderr_has("without -d");
 }
+
+#[test]
+fn a_closed_stderr_never_turns_into_101() {
+    use std::process::Stdio;
+    for (extra, want) in [(vec!["-x"], 75), (vec![], 0)] {
+        let t = Test::lda().args(extra);
+        let mut cmd = t.command();
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close our end first: every write to stderr fails with EPIPE.
+        drop(child.stderr.take());
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = stdin.write_all(&sample("human-reply.eml"));
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(want));
+    }
+}

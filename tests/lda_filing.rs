@@ -255,3 +255,99 @@ fn version_and_help() {
     let mut t = Test::lda().no_defaults().arg("--help").status(0);
     assert!(t.stdout().contains("usage: rebound-lda"));
 }
+
+/// The folder column of samples/README.md, per sample file.
+fn expected_folders() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(support::crate_root().join("samples/README.md")).unwrap();
+    readme
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let file = cells[1].trim_matches('`').to_string();
+            let folder = cells[3].trim_matches('`');
+            let folder = if folder == "INBOX" { "" } else { folder };
+            (file, folder.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn samples_land_in_the_folder_their_readme_says() {
+    let expected = expected_folders();
+    assert_eq!(
+        expected.len(),
+        samples().len(),
+        "samples/README.md lists every sample"
+    );
+    for (file, folder) in expected {
+        let raw = sample(&file);
+        // The envelope recipient is the sample's To: address, as the MTA would pass it.
+        let text = String::from_utf8_lossy(&raw);
+        let to = text
+            .lines()
+            .find_map(|l| l.strip_prefix("To: "))
+            .unwrap()
+            .trim()
+            .to_string();
+        let t = Test::lda().stdin(raw).args(["-f", "", "-a", &to]).status(0);
+        let area = t.area().clone();
+        let (_t, path) = t.filed();
+        let want = if folder.is_empty() {
+            area.maildir().join("new")
+        } else {
+            area.maildir().join(&folder).join("new")
+        };
+        assert_eq!(path.parent().unwrap(), want, "{file}");
+        assert_eq!(
+            area.query("SELECT folder FROM messages")
+                .unwrap_or_default(),
+            folder,
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_hard_bounce_is_recorded_and_suppresses() {
+    let t = Test::lda()
+        .stdin(sample("dsn-userunknown.eml"))
+        .args(["-f", "", "-a", "bounces+joe=example.com@sender.example"])
+        .status(0)
+        .stderr_has("kind=bounce")
+        .stderr_has("rcpt=joe@example.com status=5.1.1 reason=userunknown hard=1")
+        .rows("events", 1);
+    let area = t.area();
+    assert_eq!(
+        area.query("SELECT address || ' ' || status || ' ' || hard FROM events")
+            .as_deref(),
+        Some("joe@example.com 5.1.1 1")
+    );
+    assert_eq!(
+        area.query("SELECT cause FROM suppressions WHERE address = 'joe@example.com'")
+            .as_deref(),
+        Some("hard")
+    );
+    // What the sending application then asks.
+    Test::rebound_in(area)
+        .arg("check")
+        .area_args()
+        .args(["-q", "joe@example.com"])
+        .status(1);
+    Test::rebound_in(area)
+        .arg("check")
+        .area_args()
+        .args(["-q", "ann@example.net"])
+        .status(0);
+}
+
+#[test]
+fn unknown_sender_adds_no_return_path() {
+    let msg = b"Subject: nobody said\n\nx\n".to_vec();
+    let (_t, file) = Test::lda()
+        .stdin(msg.clone())
+        .status(0)
+        .stderr_lacks(" from=")
+        .filed();
+    assert_eq!(std::fs::read(file).unwrap(), msg);
+}

@@ -104,3 +104,77 @@ fn default_maildir_is_in_the_users_home() {
     t = t.status(75);
     assert!(t.stderr().contains(&home.display().to_string()));
 }
+
+/// A small tmpfs mounted for one test, unmounted on drop. `None` where mounting is not
+/// permitted (an unprivileged container).
+struct SmallFs(std::path::PathBuf);
+
+impl SmallFs {
+    fn mount(at: std::path::PathBuf, size: &str) -> Option<SmallFs> {
+        std::fs::create_dir_all(&at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallFs(at))
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn disk_full_before_filing_is_a_temporary_failure() {
+    if !is_root() {
+        skip("not root: cannot mount a small file system");
+        return;
+    }
+    let area = Area::new();
+    let Some(fs) = SmallFs::mount(area.path().join("full"), "64k") else {
+        eprintln!("SKIPPED: mounting a tmpfs is not permitted here");
+        return;
+    };
+    let mut big = b"Subject: too big\n\n".to_vec();
+    big.resize(256 * 1024, b'x');
+    Test::lda_in(&area)
+        .set(&format!("maildir={}/Maildir", fs.0.display()))
+        .stdin(big)
+        .status(75)
+        .stderr_has("4.2.2");
+    let tmp = fs.0.join("Maildir/tmp");
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "tmp/ not empty"
+    );
+    assert_eq!(
+        std::fs::read_dir(fs.0.join("Maildir/new")).unwrap().count(),
+        0
+    );
+}
+
+#[test]
+fn database_disk_full_after_filing_still_exits_0() {
+    if !is_root() {
+        skip("not root: cannot mount a small file system");
+        return;
+    }
+    let area = Area::new();
+    let Some(fs) = SmallFs::mount(area.path().join("dbfs"), "64k") else {
+        eprintln!("SKIPPED: mounting a tmpfs is not permitted here");
+        return;
+    };
+    // Fill the file system so the database cannot even be created.
+    let _ = std::fs::write(fs.0.join("filler"), vec![0u8; 64 * 1024]);
+    Test::lda_in(&area)
+        .set(&format!("database={}/rebound.db", fs.0.display()))
+        .stdin(sample("dsn-userunknown.eml"))
+        .status(0)
+        .maildir_new(1)
+        .tmp_empty()
+        .stderr_has("db=error outcome=filed");
+}

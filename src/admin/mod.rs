@@ -119,6 +119,10 @@ pub fn open(cfg: &Config, access: Access) -> anyhow::Result<Db> {
 }
 
 fn sync_policy(store: &mut Store, p: &policy::Policy) -> anyhow::Result<()> {
+    // The common case, read without taking the write lock the agents need.
+    if policy::stored_fingerprint(store.conn())?.is_some_and(|f| f == p.fingerprint()) {
+        return Ok(());
+    }
     let path = store.path().to_path_buf();
     let tx = store
         .conn_mut()

@@ -4,6 +4,7 @@
 //! the message is safe (0).
 
 use rebound::exit::LdaExit;
+use std::io::Write;
 
 fn main() {
     rebound::lda::install_panic_hook();
@@ -11,7 +12,12 @@ fn main() {
         Ok(code) => code,
         Err(_) if rebound::lda::filed() => LdaExit::Delivered,
         Err(_) => {
-            eprintln!("{}", rebound::exit::panic_line(&rebound::lda::last_panic()));
+            // Not eprintln!: a write error must not panic again, outside catch_unwind.
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                rebound::exit::panic_line(&rebound::lda::last_panic())
+            );
             LdaExit::TempFail
         }
     };

@@ -13,14 +13,10 @@ pub mod time;
 use crate::classify::Verdict;
 use crate::error::{Error, Result};
 use policy::Policy;
-use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// WAL size past which an agent checkpoints and truncates it (`Store::trim_wal`).
-const WAL_TRIM_BYTES: u64 = 1 << 20;
 
 /// An open database.
 pub struct Store {
@@ -115,13 +111,19 @@ impl Store {
         .map_err(db)?;
         let busy_timeout = Duration::from_millis(busy_timeout_ms);
         conn.busy_timeout(busy_timeout).map_err(db)?;
-        // One agent per message is always the last connection, and SQLite checkpoints and
-        // deletes the WAL when the last connection closes: two fsyncs, two unlinks and a new
-        // WAL (with its own sync) on the next delivery, 20-30 ms a message on a VM disk
-        // (bench/profile.sh). Without it the WAL stays and is checkpointed every 1000 pages
-        // by whichever commit crosses the mark (wal_autocheckpoint).
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(db)?;
+        // Each rebound-lda is usually the only connection: SQLite would checkpoint the WAL
+        // into the database and delete it at every close (four fsyncs, measured 1-10 ms a
+        // message). The other side: a first connection rebuilds the WAL index by reading the
+        // whole WAL (callgrind: 2 of 5 million instructions per delivery at 3.7 MB of WAL)
+        // and, the index being new, cannot tell which frames were already checkpointed, so
+        // SQLite's automatic checkpoint would copy them again and the WAL would never
+        // restart. Hence no automatic checkpoint either: `checkpoint_if_over` truncates the
+        // WAL once it passes a size, one delivery in many paying for the fsyncs.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(db)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -140,8 +142,9 @@ impl Store {
                 .conn
                 .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         }
-        self.conn
-            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        self.conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;",
+        )?;
         let known = schema::MIGRATIONS.len() as i64;
         if self.user_version()? < known {
             let tx = self
@@ -186,6 +189,37 @@ impl Store {
         }
     }
 
+    /// Checkpoint the WAL into the database and truncate it when it has grown past
+    /// `limit` bytes (see `open`: connections do not checkpoint on close). Waits at most
+    /// 100 ms for other connections; a busy database is simply left for a later call.
+    /// Returns whether a checkpoint ran.
+    pub fn checkpoint_if_over(&mut self, limit: u64) -> Result<bool> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size <= limit {
+            return Ok(false);
+        }
+        let db = |source| Error::Db {
+            path: self.path.clone(),
+            source,
+        };
+        self.conn
+            .busy_timeout(Duration::from_millis(100))
+            .map_err(db)?;
+        let done = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+        self.conn.busy_timeout(self.busy_timeout).map_err(db)?;
+        match done {
+            Ok(busy) => Ok(busy == 0),
+            Err(e) if is_busy(&e) => Ok(false),
+            Err(e) => Err(db(e)),
+        }
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -207,23 +241,6 @@ impl Store {
     /// The connection, for transactions of its own.
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
-    }
-
-    /// Keep the WAL short for the next agent (perf fix by the benchmark engineer). With no
-    /// checkpoint on close, every new process finds no live `-shm`, rebuilds the WAL index by
-    /// reading the whole WAL, and cannot restart it: measured here it grew by ~50 KB a
-    /// delivery (30 MB after 600) and each delivery got slower (2 ms -> 15 ms). Past
-    /// `WAL_TRIM_BYTES` this checkpoints and truncates it (two fsyncs every ~20 deliveries).
-    /// Never waits: if another connection is busy, a later agent trims instead.
-    pub fn trim_wal(&self) {
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        let long = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRIM_BYTES);
-        if long && self.conn.busy_timeout(Duration::ZERO).is_ok() {
-            let _ = self
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        }
     }
 
     /// Record one filed message and its verdict in one `BEGIN IMMEDIATE` transaction: a

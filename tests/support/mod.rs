@@ -188,6 +188,22 @@ impl Test {
         self
     }
 
+    /// `-c CONFIG -o database=DB -o maildir=MAILDIR` of the area, here in the argument list
+    /// (for `rebound SUBCOMMAND ...`, whose defaults are off).
+    pub fn area_args(self) -> Self {
+        let (c, d, m) = (
+            self.area.config(),
+            self.area.database(),
+            self.area.maildir(),
+        );
+        self.arg("-c")
+            .arg(c)
+            .arg("-o")
+            .arg(format!("database={}", d.display()))
+            .arg("-o")
+            .arg(format!("maildir={}", m.display()))
+    }
+
     /// `-o KEY=VALUE`.
     pub fn set(self, kv: &str) -> Self {
         self.arg("-o").arg(kv)

@@ -27,6 +27,7 @@ mod activehunter;
 mod domino;
 mod dragonfly;
 mod exchange2003;
+mod exchange2007;
 mod exim;
 mod fml;
 mod generic;
@@ -102,6 +103,7 @@ pub const FORMATS: &[Format] = &[
     mailmarshal::FORMAT,
     trendmicro::FORMAT,
     exchange2003::FORMAT,
+    exchange2007::FORMAT,
     x1::FORMAT,
     x3::FORMAT,
     x6::FORMAT,

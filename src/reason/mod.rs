@@ -177,27 +177,8 @@ const NOTIFICATION_PREFIX: usize = 4096;
 /// rfc3464-01.eml: "Not enough disk space" above a DSN saying 5.1.1).
 fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
     let Some(n) = notification else { return false };
-    let mut end = n.len().min(NOTIFICATION_PREFIX);
-    while !n.is_char_boundary(end) {
-        end -= 1;
-    }
-    let prefix = &n[..end];
-    // The answer depends on the notification alone: once per report, not per recipient.
-    let said = SOFT_NOTIFICATION.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        if cached.0 != prefix {
-            let n = text::normalize(prefix);
-            let said = if text::states_address_failure(&n) {
-                None
-            } else {
-                text::find(&n)
-            };
-            *cached = (prefix.to_string(), said);
-        }
-        cached.1
-    });
-    match said {
-        Some((reason, phrase)) => {
+    match reading(n) {
+        (Some((reason, phrase)), false) => {
             ev.push(format!(
                 "not hard: the notification says {} (phrase {:?})",
                 reason.as_str(),
@@ -205,14 +186,37 @@ fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
             ));
             true
         }
-        None => false,
+        _ => false,
     }
 }
 
+/// What the start of a notification says as a whole: the first phrase found (in the
+/// decision order of `text.rs`) and whether it names a failure of an address anywhere.
+/// Depends on the notification alone, so it is read once per report, not per recipient.
+fn reading(notification: &str) -> (Option<(Reason, &'static str)>, bool) {
+    let mut end = notification.len().min(NOTIFICATION_PREFIX);
+    while !notification.is_char_boundary(end) {
+        end -= 1;
+    }
+    let prefix = &notification[..end];
+    READING.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != prefix {
+            let n = text::normalize(prefix);
+            *cached = (
+                prefix.to_string(),
+                text::find(&n),
+                text::states_address_failure(&n),
+            );
+        }
+        (cached.1, cached.2)
+    })
+}
+
 thread_local! {
-    /// The last notification prefix `contradicted` read, and the soft cause it states.
-    static SOFT_NOTIFICATION: std::cell::RefCell<(String, Option<(Reason, &'static str)>)> =
-        const { std::cell::RefCell::new((String::new(), None)) };
+    /// The last notification prefix `reading` read, and what it says.
+    static READING: std::cell::RefCell<(String, Option<(Reason, &'static str)>, bool)> =
+        const { std::cell::RefCell::new((String::new(), None, false)) };
 }
 
 /// Formats whose reports are written by the recipient's own mail system (a gateway or
@@ -324,6 +328,22 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
     } else if f.code.is_some_and(Code::is_temporary) && action == Some(Action::Failed) {
         ev.push("temporary code in a final failure".into());
         (Reason::Expired, false)
+    } else if let Some((reason, phrase)) = f
+        .text
+        .is_empty()
+        .then_some(f.notification)
+        .flatten()
+        .and_then(|n| reading(n).0)
+    {
+        // No diagnostic and no paragraph of its own: what the notification says as a
+        // whole (seen in rfc3464-04.eml, a Sendmail transcript naming procmail), never
+        // proof enough to suppress.
+        ev.push(format!(
+            "notification as a whole: phrase {:?}",
+            phrase.trim()
+        ));
+        weak = true;
+        (reason, true)
     } else if !f.text.is_empty() {
         ev.push("diagnostic not understood".into());
         (Reason::OnHold, false)

@@ -393,6 +393,15 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
                 ));
                 return (Reason::Filtered, false);
             }
+            if f.code.is_some_and(|c| c.rest.starts_with("7.")) {
+                // A security/policy status (X.7.x) is about the message or the sender, not
+                // the mailbox: the unknown-user text is not proof.
+                ev.push(format!(
+                    "status X.{}: policy, not address",
+                    f.code.map_or("", |c| c.rest)
+                ));
+                return (reason, false);
+            }
             if f.stage == Some(Stage::RcptTo) {
                 ev.push("stage RCPT TO".into());
                 return (reason, true);

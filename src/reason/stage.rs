@@ -76,6 +76,7 @@ const DATA: &[&str] = &[
     "for text command",                // seen in lhost-einsundeins-03.eml
     "in reply to data command",        // seen in lhost-postfix-41.eml
     "in reply to end of data command", // seen in lhost-postfix-35.eml
+    "rejected after data",             // Exim ACL wording
 ];
 
 /// The stage named in a lower-cased diagnostic. When several are named (a transcript),

@@ -190,10 +190,13 @@ fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
     }
 }
 
+/// A phrase found: the reason of its table and the phrase.
+type Found = Option<(Reason, &'static str)>;
+
 /// What the start of a notification says as a whole: the first phrase found (in the
 /// decision order of `text.rs`) and whether it names a failure of an address anywhere.
 /// Depends on the notification alone, so it is read once per report, not per recipient.
-fn reading(notification: &str) -> (Option<(Reason, &'static str)>, bool) {
+fn reading(notification: &str) -> (Found, bool) {
     let mut end = notification.len().min(NOTIFICATION_PREFIX);
     while !notification.is_char_boundary(end) {
         end -= 1;
@@ -215,7 +218,7 @@ fn reading(notification: &str) -> (Option<(Reason, &'static str)>, bool) {
 
 thread_local! {
     /// The last notification prefix `reading` read, and what it says.
-    static READING: std::cell::RefCell<(String, Option<(Reason, &'static str)>, bool)> =
+    static READING: std::cell::RefCell<(String, Found, bool)> =
         const { std::cell::RefCell::new((String::new(), None, false)) };
 }
 

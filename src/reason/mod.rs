@@ -5,11 +5,13 @@
 //! Order of evidence, strongest first:
 //! 1. the kind of the message (a complaint is `feedback`, a success DSN `delivered`);
 //! 2. a provider rule (`rhost.rs`): a code or text whose meaning at that provider is known;
-//! 3. a phrase of the diagnostic (`text.rs`), sender-side reasons before mailbox reasons;
+//! 3. a phrase of the diagnostic (`text.rs`), sender-side reasons before mailbox reasons,
+//!    then of the recipient's own paragraph in the human-readable notification (weak);
 //! 4. for a delay warning, `expired` (the message is still queued);
 //! 5. the enhanced status code (`status.rs`), from the Status field or else the text;
 //! 6. the SMTP reply code (`replycode.rs`);
-//! 7. `onhold` when there was a diagnostic nobody understood, `undefined` when there was none.
+//! 7. for a recipient with no diagnostic, what the notification says as a whole (weak);
+//! 8. `onhold` when there was a diagnostic nobody understood, `undefined` when there was none.
 //!
 //! Then the SMTP stage (`stage.rs`) refines a mailbox verdict: "user unknown" answered after
 //! DATA is a filter's verdict (`filtered`), and an unknown user or host in reply to MAIL FROM
@@ -328,9 +330,6 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
     } else if let Some(reason) = f.reply.and_then(replycode::reason) {
         ev.push(format!("reply {}", f.reply.unwrap_or("")));
         (reason, false)
-    } else if f.code.is_some_and(Code::is_temporary) && action == Some(Action::Failed) {
-        ev.push("temporary code in a final failure".into());
-        (Reason::Expired, false)
     } else if let Some((reason, phrase)) = f
         .text
         .is_empty()

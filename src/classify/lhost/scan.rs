@@ -41,6 +41,38 @@ pub(crate) fn report_text(msg: &Message) -> &str {
     cut_at(bounded(msg.body_text()), RETURNED_MARKERS)
 }
 
+/// A header of the returned message that a single-part bounce carries inline after one of
+/// `RETURNED_MARKERS` (qmail, Sendmail 5, Exim, IMail): the first header block after the
+/// marker, unfolded. `None` when there is no marker or no such header before the blank line.
+pub(crate) fn inline_returned_header(msg: &Message, name: &str) -> Option<String> {
+    let text = bounded(msg.body_text());
+    let report = cut_at(text, RETURNED_MARKERS);
+    let rest = &text[report.len()..];
+    let mut lines = rest.lines().skip(1).skip_while(|l| l.trim().is_empty());
+    let mut value: Option<String> = None;
+    for line in lines.by_ref() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(v) = value.as_mut() {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if value.is_some() {
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':') {
+            if n.trim().eq_ignore_ascii_case(name) {
+                value = Some(v.trim().to_string());
+            }
+        }
+    }
+    value
+}
+
 /// `s` truncated to `REPORT_LIMIT` bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> &str {
     if s.len() <= REPORT_LIMIT {
@@ -393,6 +425,17 @@ mod tests {
         assert_eq!(b[0].address, "x@example.com");
         assert_eq!(b[0].first, "<x@example.com>:");
         assert_eq!(b[0].lines, vec!["said 550"]);
+    }
+
+    #[test]
+    fn inline_returned() {
+        let raw = b"From: MAILER-DAEMON\nSubject: x\n\nreport\n   ----- Unsent message follows -----\nReceived: by x;\n    Thu, 29 Apr 1995\nTo: a@example.com,\n  b@example.net\nSubject: s\n\nTo: c@example.org\n";
+        let msg = Message::parse(raw);
+        assert_eq!(
+            inline_returned_header(&msg, "to").as_deref(),
+            Some("a@example.com, b@example.net")
+        );
+        assert_eq!(inline_returned_header(&msg, "cc"), None);
     }
 
     #[test]

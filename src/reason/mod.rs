@@ -366,6 +366,13 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
             ev.push("stage MAIL FROM: the sender's address".into());
             (Reason::Rejected, false)
         }
+        Reason::UserUnknown | Reason::HostUnknown
+            if matches!(f.stage, Some(Stage::Connect | Stage::Helo)) =>
+        {
+            // "Invalid domain name" in reply to HELO is about the sending host's name.
+            ev.push("stage connection/HELO: the sending host".into());
+            (Reason::Blocked, false)
+        }
         Reason::UserUnknown => {
             if text::is_directory_verdict(f.text) {
                 ev.push("verdict of the recipient's own directory".into());
@@ -721,6 +728,218 @@ mod tests {
             if !failed {
                 proptest::prop_assert_ne!(r.hard, Some(true));
             }
+        }
+    }
+
+    /// Diagnostics as real MTAs and providers write them (addresses and IPs replaced by
+    /// example ones): `(status, diagnostic, reason, hard)` for a failed recipient.
+    const REAL_WORLD: &[(Option<&str>, &str, Reason, bool)] = &[
+        (
+            Some("5.1.1"),
+            "host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@example.com>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "SMTP error from remote mail server after RCPT TO:<a@example.com>: 550 5.1.1 <a@example.com>... User unknown",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "unknown user: \"a\"",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "Sorry, no mailbox here by that name. (#5.1.1)",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos (in reply to RCPT TO command)",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.10"),
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.4.4"),
+            "Host or domain name not found. Name service error for name=example.net type=A: Host not found",
+            Reason::HostUnknown,
+            true,
+        ),
+        (
+            Some("4.4.3"),
+            "Host or domain name not found. Name service error for name=example.net type=MX: Host not found, try again",
+            Reason::NetworkError,
+            false,
+        ),
+        (
+            Some("5.1.2"),
+            "Sorry, I couldn't find any host named example.net. (#5.1.2)",
+            Reason::HostUnknown,
+            true,
+        ),
+        (
+            Some("5.4.4"),
+            "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+            Reason::NotAccept,
+            true,
+        ),
+        (Some("5.1.10"), "", Reason::NotAccept, true),
+        (
+            Some("5.1.6"),
+            "550 5.1.6 recipient no longer on server: a@example.com",
+            Reason::HasMoved,
+            true,
+        ),
+        (
+            Some("5.2.2"),
+            "552 5.2.2 <a@example.com>: user is over quota (in reply to RCPT TO command)",
+            Reason::MailboxFull,
+            false,
+        ),
+        (
+            Some("5.2.2"),
+            "The email account that you tried to reach is over quota.",
+            Reason::MailboxFull,
+            false,
+        ),
+        (
+            Some("5.2.1"),
+            "550-5.2.1 The email account that you tried to reach is disabled.",
+            Reason::Suspend,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org (in reply to RCPT TO command)",
+            Reason::Blocked,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "550 5.7.1 <a@example.com>: Relay access denied (in reply to RCPT TO command)",
+            Reason::NoRelaying,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "Sorry, that domain isn't in my list of allowed rcpthosts. (#5.7.1)",
+            Reason::NoRelaying,
+            false,
+        ),
+        (
+            Some("5.7.26"),
+            "550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy",
+            Reason::AuthFailure,
+            false,
+        ),
+        (
+            Some("5.7.25"),
+            "550-5.7.25 The IP address sending this message does not have a PTR record setup",
+            Reason::RequirePtr,
+            false,
+        ),
+        (
+            Some("4.7.0"),
+            "450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.9]",
+            Reason::RequirePtr,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "554 5.7.1 This message has been scored as spam with a probability of more than 90%",
+            Reason::SpamDetected,
+            false,
+        ),
+        (
+            Some("5.7.0"),
+            "554 5.7.0 Reject, id=12345-01 - INFECTED: Eicar-Test-Signature",
+            Reason::VirusDetected,
+            false,
+        ),
+        (
+            Some("5.3.4"),
+            "552 5.3.4 message size 30000000 exceeds size limit 10240000 of server mx.example.com",
+            Reason::MesgTooBig,
+            false,
+        ),
+        (
+            Some("4.4.7"),
+            "delivery temporarily suspended: connect to mx.example.com[192.0.2.1]:25: Connection timed out",
+            Reason::Expired,
+            false,
+        ),
+        (
+            Some("5.4.6"),
+            "mail for example.com loops back to myself",
+            Reason::NetworkError,
+            false,
+        ),
+        (
+            Some("5.3.0"),
+            "Command died with status 1: \"/usr/bin/procmail\"",
+            Reason::MailerError,
+            false,
+        ),
+        (
+            Some("5.1.8"),
+            "553 5.1.8 <s@example.net>... Domain of sender address s@example.net does not exist (in reply to MAIL FROM command)",
+            Reason::Rejected,
+            false,
+        ),
+        (
+            Some("4.3.2"),
+            "421 4.3.2 Too many connections from your IP address",
+            Reason::TooManyConn,
+            false,
+        ),
+        (
+            Some("5.5.2"),
+            "500 5.5.2 Syntax error, command unrecognized",
+            Reason::SyntaxError,
+            false,
+        ),
+        (
+            Some("5.7.9"),
+            "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.example.com/error-codes",
+            Reason::PolicyViolation,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "550 5.7.1 Messages with multiple addresses in From: header are not accepted",
+            Reason::NotCompliantRfc,
+            false,
+        ),
+        (
+            Some("4.2.1"),
+            "421 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered",
+            Reason::Speeding,
+            false,
+        ),
+        (
+            Some("5.0.0"),
+            "550 Administrative prohibition",
+            Reason::PolicyViolation,
+            false,
+        ),
+    ];
+
+    #[test]
+    fn real_world_diagnostics() {
+        for (status, diag, reason, hard) in REAL_WORLD {
+            let got = bounce(*status, diag);
+            assert_eq!(got, (Some(*reason), Some(*hard)), "{status:?} {diag}");
         }
     }
 

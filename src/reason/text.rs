@@ -256,12 +256,14 @@ const SUSPEND: &[&str] = &[
     "account has been disabled", // seen in lhost-x2-02.eml
     "account is disabled",       // seen in lhost-ezweb-03.eml
     "account is inactive",       // common wording
+    "account suspended",         // common wording (not Postfix's "delivery temporarily suspended")
     "disabled recipient",        // seen in lhost-sendmail-35.eml
+    "has been suspended",        // common wording
     "is inactive",               // seen in rhost-google-07.eml
     "is no longer in use",       // seen in rfc3834-06.eml
     "mailbox disabled",          // RFC 3463 wording of 5.2.1
     "mailbox is disabled",       // common wording
-    "suspended",                 // common wording
+    "mailbox suspended",         // common wording
     "temporarily locked",        // common spelling of the above
     "temporary locked",          // seen in lhost-amazonses-19.eml
 ];

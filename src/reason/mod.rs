@@ -13,14 +13,21 @@
 //! 7. for a recipient with no diagnostic, what the notification says as a whole (weak);
 //! 8. `onhold` when there was a diagnostic nobody understood, `undefined` when there was none.
 //!
-//! Then the SMTP stage (`stage.rs`) refines a mailbox verdict: "user unknown" answered after
-//! DATA is a filter's verdict (`filtered`), and an unknown user or host in reply to MAIL FROM
-//! is about the sender (`rejected`). Every step that decided leaves an evidence string.
+//! Then the SMTP stage (`stage.rs`, from the diagnostic, the format, or the recipient's
+//! lines in the notification) refines a mailbox verdict: "user unknown" answered after DATA
+//! is a filter's verdict (`filtered`), and an unknown user or host in reply to MAIL FROM is
+//! about the sender (`rejected`), in reply to HELO about the sending host (`blocked`). Every
+//! step that decided leaves an evidence string.
 //!
 //! `hard` is true only for `userunknown`, `hostunknown`, `hasmoved`, and `notaccept`
 //! without a temporary (4xx) code, and only for a recipient whose delivery failed in a
-//! bounce. An unknown user needs an address-level proof: the recipient refused at RCPT TO, a
-//! 5.1.x status, a provider rule, or a mailbox-lookup phrase with a permanent code.
+//! bounce. An unknown user needs an address-level proof: the recipient refused at RCPT TO,
+//! a 5.1.x status, a provider rule, a format that is the recipient's own system, or a
+//! directory verdict ("not listed in Domino Directory"). Without one, the unknown-user text
+//! is reported as `filtered` (a refusal that may as well come from a filter, as Sisimai
+//! reads it) and nothing is suppressed; an X.7.x (policy) status is never such proof. A
+//! notification that names only a soft cause vetoes `hard`, and a format's own
+//! address-failure verdict yields when the remote reply names another cause.
 
 pub mod replycode;
 pub mod rhost;

@@ -350,6 +350,39 @@ mod tests {
     }
 
     #[test]
+    fn ses_inbound_bounce_action_is_a_filter() {
+        let ses = Hosts {
+            reporting_mta: "inbound-smtp.us-west-2.amazonaws.com",
+            ..Hosts::default()
+        };
+        let code = Code::parse("5.1.1").unwrap();
+        let got = find(&ses, "550 5.1.1 mailbox does not exist", Some(&code));
+        assert_eq!(got.map(|g| g.0), Some(Reason::Filtered));
+        assert!(
+            find(
+                &ses,
+                "550 5.1.1 requested action not taken: mailbox unavailable",
+                Some(&code)
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn yahoo_names_an_unknown_account_after_data() {
+        let yahoo = Hosts {
+            remote_mta: "mta6.am0.yahoodns.net",
+            ..Hosts::default()
+        };
+        let text =
+            "554 delivery error: dd this user doesn't have a yahoo.com account (a@yahoo.com) [0]";
+        assert_eq!(
+            find(&yahoo, text, None).map(|g| g.0),
+            Some(Reason::UserUnknown)
+        );
+    }
+
+    #[test]
     fn docomo_answers_after_data() {
         let h = Hosts {
             recipient_domain: "docomo.ne.jp",

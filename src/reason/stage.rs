@@ -322,6 +322,22 @@ mod tests {
     }
 
     #[test]
+    fn finds_a_recipients_paragraph() {
+        let gmail = "** Address not found **\n\nYour message wasn't delivered to a@example.it because the address couldn't be found. Check for typos.\n\nThe response was:\n";
+        let para = paragraph_for(gmail, "A@example.it").unwrap();
+        assert!(
+            para.starts_with("because the address couldn't be found"),
+            "{para}"
+        );
+        assert!(!para.contains("the response was"), "{para}");
+        assert_eq!(paragraph_for(gmail, "b@example.it"), None);
+        // A long notification goes through the shared index.
+        let mut long = "x".repeat(SHORT + 10);
+        long.push_str("\n<c@example.org>: host mx.example.org said: 550 5.1.1 unknown (in reply to RCPT TO command)\n");
+        assert_eq!(find_for(&long, "c@example.org"), Some(Stage::RcptTo));
+    }
+
+    #[test]
     fn finds_the_stage_of_one_recipient() {
         let postfix = "<a@example.jp>: host mx.example.jp[192.0.2.1] said: 550 5.1.1\n    <a@example.jp>... User Unknown (in reply to RCPT TO\n    command)\n\n<b@example.jp>: host mx.example.jp[192.0.2.1] said: 550\n    Unknown user (in reply to end of DATA command)\n";
         assert_eq!(find_for(postfix, "a@example.jp"), Some(Stage::RcptTo));

@@ -61,9 +61,10 @@ const AUTHFAILURE: &[&str] = &[
     "not allowed to send mail from", // common SPF rejection wording
     "per dmarc policy",         // seen in lhost-postfix-73.eml
     "sender is unauthenticated", // Gmail wording
-    "spf check failed",         // common policyd-spf text
-    "spf validation",           // RFC 7372 wording of 5.7.23 / 5.7.24
-    "unauthenticated email",    // seen in lhost-qmail-14.eml (Gmail)
+    "sender policy framework", // MessageLabs "553-SPF (Sender Policy Framework) domain authentication fail"
+    "spf check failed",        // common policyd-spf text
+    "spf validation",          // RFC 7372 wording of 5.7.23 / 5.7.24
+    "unauthenticated email",   // seen in lhost-qmail-14.eml (Gmail)
 ];
 
 /// The sending IP address has no (or a mismatching) reverse DNS name.
@@ -166,6 +167,7 @@ const BLOCKED: &[&str] = &[
     "but my name was rejected", // seen in lhost-qmail-04.eml
     "client host blocked", // seen in rhost-franceptt-06.eml
     "connection refused", // seen in lhost-sendmail-21.eml
+    "connection rejected by policy", // MessageLabs "501 Connection rejected by policy"
     "dnsbl",         // seen in lhost-amazonses-16.eml
     "helo command rejected", // Postfix smtpd_helo_restrictions
     "is on our block", // common wording

@@ -144,8 +144,11 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
         Some(_) => {}
     }
     let failed = hints.kind == Kind::Bounce && matches!(rcpt.action, Some(Action::Failed) | None);
+    // A 4xx code, or a reply that calls itself temporary ("550 5.1.1 mailbox temporarily
+    // unavailable"), is no proof of a permanent failure.
     let temporary = code.as_ref().is_some_and(Code::is_temporary)
-        || reply.as_deref().is_some_and(|r| r.starts_with('4'));
+        || reply.as_deref().is_some_and(|r| r.starts_with('4'))
+        || TEMPORARY.iter().any(|t| text.contains(t));
     let would_be_hard = address_proof
         && !temporary
         && matches!(
@@ -164,6 +167,13 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
     }
     rcpt.evidence.extend(evidence);
 }
+
+/// Words by which a reply says it is not final. Sorted.
+const TEMPORARY: &[&str] = &[
+    "temporarily",     // "mailbox temporarily unavailable", "temporarily deferred"
+    "temporary",       // "temporary failure", "temporary local problem"
+    "try again later", // RFC 5321 4xx texts quoted with a 5xx code
+];
 
 /// Evidence of an unknown-user text read as `filtered` for want of proof.
 const UNPROVEN: &str = "no RCPT TO stage or X.1.x status";

@@ -273,6 +273,7 @@ const SUSPEND: &[&str] = &[
 /// The recipient's mailbox is over its quota.
 const MAILBOXFULL: &[&str] = &[
     "error writing message: file too large", // Postfix local(8) mailbox_size_limit
+    "exceeded * quota",                      // "mailbox has exceeded its quota"
     "exceeded the local limit",              // seen in lhost-biglobe-01.eml
     "exceeds allowed size",                  // seen in lhost-imailserver-02.eml
     "inbox is full",                         // common wording
@@ -282,7 +283,9 @@ const MAILBOXFULL: &[&str] = &[
     "out of storage space",                  // seen in rhost-google-05.eml
     "over quota",             // seen in lhost-x2-04.eml, lhost-messagingserver-12.eml
     "over the allowed quota", // qmail/vpopmail (#5.2.2)
+    "quota * exceeded",       // "quota has been exceeded"
     "quota exceeded",         // seen in rfc3464-09.eml
+    "quota reached",          // common wording
     "storage quota",          // seen in lhost-gmail-19.eml
 ];
 

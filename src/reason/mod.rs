@@ -315,8 +315,10 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         return (reason, true);
     }
     let mut weak = false;
+    let mut needs_code = false;
     let (reason, from_phrase) = if let Some((reason, phrase)) = text::find(f.text) {
         ev.push(format!("phrase {:?}", phrase.trim()));
+        needs_code = text::NEEDS_ADDRESS_CODE.contains(&phrase);
         (reason, true)
     } else if let Some((reason, why, strong)) = notification_phrase(f) {
         ev.push(format!("notification {why}"));
@@ -370,7 +372,22 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         ev.push("no diagnostic".into());
         (Reason::Undefined, false)
     };
-    let (reason, proof) = refine(reason, from_phrase, f, ev);
+    let (reason, mut proof) = refine(reason, from_phrase, f, ev);
+    let address_code = f.code.is_some_and(|c| c.rest.starts_with("1."));
+    if proof && needs_code && !address_code {
+        ev.push("a generic phrase without an X.1.x status: not proof enough to suppress".into());
+        proof = false;
+    }
+    if proof && reason == Reason::HasMoved {
+        // "has moved" is said of servers too: only the codes for a moved mailbox prove it.
+        let moved_code = f
+            .code
+            .is_some_and(|c| matches!(c.rest, "1.6" | "7.17" | "7.18"));
+        if !(moved_code || f.reply == Some("551")) {
+            ev.push("no X.1.6 status or 551 reply: not proof enough to suppress".into());
+            proof = false;
+        }
+    }
     (reason, proof && !weak)
 }
 

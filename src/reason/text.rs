@@ -386,6 +386,13 @@ const USERUNKNOWN: &[&str] = &[
     "ディレクトリのリストにありません", // seen in lhost-notes-02.eml ("not in the directory list")
 ];
 
+/// Unknown-mailbox phrases too generic to prove anything without an X.1.x status: RFC
+/// 5321's 550 text covers "mailbox not found, no access, or command rejected for policy
+/// reasons". Sorted.
+pub const NEEDS_ADDRESS_CODE: &[&str] = &[
+    "mailbox unavailable", // RFC 5321 550 text
+];
+
 /// Unknown-mailbox verdicts written by the recipient's own mail system after a lookup in its
 /// directory (not a relayed SMTP reply whose stage is unknown): proof on their own.
 pub const DIRECTORY: &[&str] = &[

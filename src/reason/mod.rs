@@ -107,6 +107,7 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
 
     let mut evidence = Vec::new();
     let mut address_proof = true;
+    let decided_here = rcpt.reason.is_none();
     match rcpt.reason {
         None => {
             let (reason, proof) = decide(rcpt.action, hints.kind, &facts, &mut evidence);
@@ -155,7 +156,17 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
             rcpt.reason,
             Some(Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept)
         );
-    let would_be_hard = would_be_hard && !contradicted(hints.notification, &mut evidence);
+    let mut would_be_hard = would_be_hard;
+    if would_be_hard {
+        if let Some(told) = contradicted(hints.notification, &mut evidence) {
+            would_be_hard = false;
+            // The reporting MTA's own words win over the address-failure reading (the reason
+            // is ours to change only where the format left it to us).
+            if decided_here {
+                rcpt.reason = Some(told);
+            }
+        }
+    }
     match rcpt.hard {
         // A format's own verdict stands, except that nothing outside a failed delivery of a
         // bounce may ever suppress an address.
@@ -194,18 +205,17 @@ const NOTIFICATION_PREFIX: usize = 4096;
 /// names only a soft cause (a full disk, a block) and no failure of the address itself, the
 /// two parts of the report disagree and the address is not suppressed (seen in
 /// rfc3464-01.eml: "Not enough disk space" above a DSN saying 5.1.1).
-fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
-    let Some(n) = notification else { return false };
-    match reading(n) {
+fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> Option<Reason> {
+    match reading(notification?) {
         (Some((reason, phrase)), false) => {
             ev.push(format!(
                 "not hard: the notification says {} (phrase {:?})",
                 reason.as_str(),
                 phrase.trim()
             ));
-            true
+            Some(reason)
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -669,7 +679,7 @@ mod tests {
             ..Hints::default()
         };
         interpret(&mut r, &hints);
-        assert_eq!((r.reason, r.hard), (Some(Reason::UserUnknown), Some(false)));
+        assert_eq!((r.reason, r.hard), (Some(Reason::MailboxFull), Some(false)));
         let mut r2 = Recipient {
             hard: None,
             reason: None,

@@ -24,6 +24,7 @@ mod zoho;
 
 // MTAs (LHOST-A)
 mod activehunter;
+mod courier;
 mod domino;
 mod dragonfly;
 mod exchange2003;
@@ -34,6 +35,7 @@ mod generic;
 mod imailserver;
 mod mailfoundry;
 mod mailmarshal;
+mod messagingserver;
 mod mfilter;
 mod mxlogic;
 mod notes;
@@ -104,6 +106,8 @@ pub const FORMATS: &[Format] = &[
     trendmicro::FORMAT,
     exchange2003::FORMAT,
     exchange2007::FORMAT,
+    courier::FORMAT,
+    messagingserver::FORMAT,
     x1::FORMAT,
     x3::FORMAT,
     x6::FORMAT,

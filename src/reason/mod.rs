@@ -383,7 +383,7 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         (Reason::Undefined, false)
     };
     let (reason, mut proof) = refine(reason, from_phrase, f, ev);
-    let address_code = f.code.is_some_and(|c| c.rest.starts_with("1."));
+    let address_code = f.code.is_some_and(Code::is_address_level);
     if proof && needs_code && !address_code {
         ev.push("a generic phrase without an X.1.x status: not proof enough to suppress".into());
         proof = false;
@@ -403,8 +403,8 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
 
 /// Apply the SMTP stage and the status detail to a mailbox verdict.
 fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) -> (Reason, bool) {
-    let address_code = f.code.is_some_and(|c| c.rest.starts_with("1."));
-    let mailbox_code = f.code.is_some_and(|c| c.rest.starts_with("2."));
+    let address_code = f.code.is_some_and(Code::is_address_level);
+    let mailbox_code = f.code.is_some_and(Code::is_mailbox_level);
     match reason {
         Reason::UserUnknown | Reason::HostUnknown if f.stage == Some(Stage::MailFrom) => {
             ev.push("stage MAIL FROM: the sender's address".into());
@@ -446,7 +446,7 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
                 ));
                 return (Reason::Filtered, false);
             }
-            if f.code.is_some_and(|c| c.rest.starts_with("7.")) {
+            if f.code.is_some_and(Code::is_policy_level) {
                 // A security/policy status (X.7.x) is about the message or the sender, not
                 // the mailbox: the unknown-user text is not proof.
                 ev.push(format!(

@@ -121,6 +121,23 @@ impl<'a> Code<'a> {
     pub fn is_temporary(&self) -> bool {
         self.class == 4
     }
+
+    /// Subject 1, addressing status (RFC 3463 section 3.2): the code speaks of an address
+    /// (the recipient's, or with X.1.7/X.1.8 the sender's), so an unknown-user text under it
+    /// is about that address.
+    pub fn is_address_level(&self) -> bool {
+        self.rest.starts_with("1.")
+    }
+
+    /// Subject 2, mailbox status: the address exists, its mailbox has a condition.
+    pub fn is_mailbox_level(&self) -> bool {
+        self.rest.starts_with("2.")
+    }
+
+    /// Subject 7, security or policy status: about the message or the sender.
+    pub fn is_policy_level(&self) -> bool {
+        self.rest.starts_with("7.")
+    }
 }
 
 /// The first enhanced status code in free text (`550 5.1.1 <a@b>... User unknown`,

@@ -36,7 +36,7 @@ const GOOGLE: &[&str] = &["google.com", "gmail.com", "googlemail.com"];
 const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "uqmobile.jp"];
 const LAPOSTE: &[&str] = &["laposte.net"];
 const MICROSOFT: &[&str] = &["outlook.com", "hotmail.", "live.com", "msn.com"];
-const MIMECAST: &[&str] = &["mimecast"];
+const MIMECAST: &[&str] = &["mimecast.com"];
 const TENCENT: &[&str] = &["qq.com"];
 const YAHOO: &[&str] = &["yahoo.", "yahoodns.net", "aol.com"];
 
@@ -128,11 +128,33 @@ pub struct Hosts<'a> {
 
 impl Hosts<'_> {
     fn any(&self, fragments: &[&str]) -> bool {
-        fragments.iter().any(|f| {
-            [self.remote_mta, self.reporting_mta, self.recipient_domain]
-                .iter()
-                .any(|h| !h.is_empty() && h.contains(f))
-        })
+        [self.remote_mta, self.reporting_mta, self.recipient_domain]
+            .iter()
+            .map(|h| host_name(h))
+            .filter(|h| !h.is_empty())
+            .any(|h| fragments.iter().any(|f| on_label_boundary(h, f)))
+    }
+}
+
+/// The host name of a Remote-MTA-like value: `lsean.ezweb.ne.jp. (27.85.176.228, ...)` ->
+/// `lsean.ezweb.ne.jp`.
+fn host_name(value: &str) -> &str {
+    value
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c| matches!(c, '[' | ']' | '(' | ')' | '<' | '>'))
+        .trim_end_matches('.')
+}
+
+/// `fragment` names whole DNS labels of `host`: `ezweb.ne.jp` matches `lsean.ezweb.ne.jp`
+/// but `au.com` does not match `beau.com`; a fragment ending in a dot (`hotmail.`) is a
+/// leading label (`mx.hotmail.com`, `hotmail.co.jp`).
+fn on_label_boundary(host: &str, fragment: &str) -> bool {
+    if fragment.ends_with('.') {
+        host.starts_with(fragment) || host.contains(&format!(".{fragment}"))
+    } else {
+        host == fragment || host.ends_with(&format!(".{fragment}"))
     }
 }
 
@@ -221,6 +243,25 @@ mod tests {
             find(&yahoo, text, None).map(|g| g.0),
             Some(Reason::UserUnknown)
         );
+    }
+
+    #[test]
+    fn hosts_match_on_label_boundaries() {
+        assert!(on_label_boundary("lsean.ezweb.ne.jp", "ezweb.ne.jp"));
+        assert!(!on_label_boundary("beau.com", "au.com"));
+        assert!(on_label_boundary(
+            "blu004-omc3s20.o.hotmail.com",
+            "hotmail."
+        ));
+        assert!(on_label_boundary(
+            "inbound-smtp.us-west-2.amazonaws.com",
+            "inbound-smtp."
+        ));
+        assert_eq!(
+            host_name("lsean.ezweb.ne.jp. (27.85.176.228, the server)"),
+            "lsean.ezweb.ne.jp"
+        );
+        assert_eq!(host_name("[192.0.2.1]"), "192.0.2.1");
     }
 
     #[test]

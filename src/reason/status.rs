@@ -148,7 +148,8 @@ pub fn find_in(text: &str) -> Option<Code<'_>> {
     while i < bytes.len() {
         let b = bytes[i];
         let boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'.');
-        if boundary && matches!(b, b'2' | b'4' | b'5') && bytes.get(i + 1) == Some(&b'.') {
+        // Only failure classes: "2.5.1" in free text is more often a version number.
+        if boundary && matches!(b, b'4' | b'5') && bytes.get(i + 1) == Some(&b'.') {
             let end = text[i..]
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .map_or(text.len(), |n| i + n);
@@ -217,5 +218,6 @@ mod tests {
         );
         assert_eq!(find_in("relay 192.0.2.5.1 said"), None);
         assert_eq!(find_in("no code here"), None);
+        assert_eq!(find_in("MailServer 2.5.1 says no"), None);
     }
 }

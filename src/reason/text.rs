@@ -6,8 +6,11 @@
 //! that "550 5.1.1 ... listed at Spamhaus" is read as a block and never suppresses a good
 //! address; "mailbox full" comes before "user unknown" for the same reason.
 //!
-//! A phrase is a lower-case literal; a ` * ` inside it stands for any text in between
-//! (`"host * not found"`). Each table is sorted; each line says where the phrase was seen.
+//! A phrase is a lower-case literal; a ` * ` inside it stands for up to 64 bytes of any text
+//! (`"host * not found"`). Reply codes that prefix the continuation lines of a multi-line
+//! SMTP reply are folded away first, so a phrase broken across reply lines still matches.
+//! Each table is sorted; each line says where the phrase was seen (a corpus file, an MTA or
+//! provider whose wording it is, or an RFC).
 
 use crate::classify::verdict::Reason;
 

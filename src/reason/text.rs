@@ -101,6 +101,8 @@ const BADREPUTATION: &[&str] = &[
 const SPEEDING: &[&str] = &[
     "has sent to too many recipients", // seen in rhost-godaddy-03.eml
     "receiving mail at a rate",        // seen in lhost-postfix-59.eml (Gmail)
+    "sending limit exceeded",          // common wording
+    "sending quota exceeded",          // Gmail "Daily user sending quota exceeded"
     "sending rate",                    // common wording
 ];
 
@@ -161,10 +163,10 @@ const SPAMDETECTED: &[&str] = &[
 
 /// The sending host is refused as such (block list, policy on connection).
 const BLOCKED: &[&str] = &[
-    "banned sending ip",                // seen in rhost-microsoft-01.eml
-    "blacklisted",                      // seen in lhost-sendmail-33.eml
-    "block list",                       // seen in lhost-exim-54.eml
-    "blocked for spam",                 // seen in rhost-franceptt-06.eml
+    "banned sending ip",                     // seen in rhost-microsoft-01.eml
+    "blacklisted",                           // seen in lhost-sendmail-33.eml
+    "block list",                            // seen in lhost-exim-54.eml
+    "blocked for spam",                      // seen in rhost-franceptt-06.eml
     "blocked using", // seen in lhost-amazonses-14.eml (Postfix reject_rbl_client)
     "blocklist",     // common wording
     "but my name was rejected", // seen in lhost-qmail-04.eml
@@ -176,6 +178,8 @@ const BLOCKED: &[&str] = &[
     "is on our block", // common wording
     "listed in spamhaus", // seen in lhost-postfix-80.eml
     "not accepting connections", // seen in lhost-sendmail-56.eml
+    "not authorized to send email directly", // Gmail wording for an unauthorized sending IP
+    "not in whitelist", // Google Workspace "IP not in whitelist for RCPT domain"
     "open relay",    // seen in lhost-v5sendmail-07.eml
     "permanently deferred", // Yahoo TS03 wording
     "refused to talk to me", // seen in lhost-postfix-49.eml (Postfix on a refused greeting)
@@ -264,6 +268,7 @@ const SUSPEND: &[&str] = &[
     "account suspended",         // common wording (not Postfix's "delivery temporarily suspended")
     "disabled recipient",        // seen in lhost-sendmail-35.eml
     "has been suspended",        // common wording
+    "inactive email address",    // Apple iCloud wording
     "is inactive",               // seen in rhost-google-07.eml
     "is no longer in use",       // seen in rfc3834-06.eml
     "mailbox disabled",          // RFC 3463 wording of 5.2.1

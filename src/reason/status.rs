@@ -122,11 +122,11 @@ impl<'a> Code<'a> {
         self.class == 4
     }
 
-    /// Subject 1, addressing status (RFC 3463 section 3.2): the code speaks of an address
-    /// (the recipient's, or with X.1.7/X.1.8 the sender's), so an unknown-user text under it
-    /// is about that address.
+    /// Subject 1, addressing status (RFC 3463 section 3.2), about the recipient's address:
+    /// an unknown-user text under it is about that address. X.1.7 and X.1.8 speak of the
+    /// sender's address and are left out.
     pub fn is_address_level(&self) -> bool {
-        self.rest.starts_with("1.")
+        self.rest.starts_with("1.") && !matches!(self.rest, "1.7" | "1.8")
     }
 
     /// Subject 2, mailbox status: the address exists, its mailbox has a condition.

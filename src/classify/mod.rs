@@ -170,43 +170,21 @@ fn fill_from_dsn(recipients: &mut [Recipient], dsn: &[Recipient]) {
     }
 }
 
-/// The reason layer on every recipient; a delay warning never suppresses.
-/// A hard verdict from the DSN fields is kept only if the report's own notification text
-/// does not name a different, non-address failure for its only recipient: conflicting
-/// evidence is not proof enough to suppress (seen: "User Unknown" in Diagnostic-Code over a
-/// notification saying "Not enough disk space").
+/// The reason layer on every recipient, with the report's Reporting-MTA and its
+/// human-readable notification (where the SMTP stage and conflicting causes are told; the
+/// reason layer vetoes a hard verdict the notification contradicts). A delay warning never
+/// suppresses.
 fn interpret(verdict: &mut Verdict, msg: &Message) {
     let reporting_mta = rfc3464::reporting_mta(msg);
     let hints = crate::reason::Hints {
         kind: verdict.kind,
         detector: &verdict.detector,
         reporting_mta: reporting_mta.as_deref(),
+        notification: Some(msg.body_text()),
         ..Default::default()
-    };
-    let single = verdict.recipients.len() == 1;
-    let notification = if single && verdict.detector == "rfc3464" {
-        let body: String = msg.body_text().chars().take(4096).collect();
-        crate::reason::text::normalize(&body)
-    } else {
-        String::new()
     };
     for r in &mut verdict.recipients {
         crate::reason::interpret(r, &hints);
-        if r.hard == Some(true) && !notification.is_empty() {
-            if let Some((other, phrase)) = crate::reason::text::find(&notification) {
-                let address_level = matches!(
-                    other,
-                    Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept
-                );
-                if !address_level && !crate::reason::text::states_address_failure(&notification) {
-                    r.hard = Some(false);
-                    r.evidence.push(format!(
-                        "not hard: the notification text says \"{phrase}\" ({})",
-                        other.as_str()
-                    ));
-                }
-            }
-        }
         let not_failed = matches!(
             r.action,
             Some(Action::Delayed | Action::Delivered | Action::Relayed | Action::Expanded)

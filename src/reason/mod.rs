@@ -157,6 +157,24 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
             Some(Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept)
         );
     let mut would_be_hard = would_be_hard;
+    // The remote reply's own code outranks the Status field the reporting MTA wrote: a
+    // 5.1.1 field over a reply saying 5.7.1 proves nothing about the address.
+    if would_be_hard {
+        if let (Some(field), Some(own)) = (
+            rcpt.status
+                .as_deref()
+                .and_then(|s| Code::parse(s.split_whitespace().next()?)),
+            status::find_in(raw),
+        ) {
+            if field.rest != own.rest && !own.is_address_level() && !own.is_vague() {
+                evidence.push(format!(
+                    "not hard: the reply's own code {}.{} is not about the address",
+                    own.class, own.rest
+                ));
+                would_be_hard = false;
+            }
+        }
+    }
     if would_be_hard {
         if let Some(told) = contradicted(hints.notification, &mut evidence) {
             would_be_hard = false;

@@ -145,56 +145,77 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
         Some(_) => {}
     }
     let failed = hints.kind == Kind::Bounce && matches!(rcpt.action, Some(Action::Failed) | None);
-    // A 4xx code, or a reply that calls itself temporary ("550 5.1.1 mailbox temporarily
-    // unavailable"), is no proof of a permanent failure.
-    let temporary = code.as_ref().is_some_and(Code::is_temporary)
-        || reply.as_deref().is_some_and(|r| r.starts_with('4'))
-        || TEMPORARY.iter().any(|t| text.contains(t));
-    let would_be_hard = address_proof
-        && !temporary
-        && matches!(
-            rcpt.reason,
-            Some(Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept)
-        );
-    let mut would_be_hard = would_be_hard;
-    // The remote reply's own code outranks the Status field the reporting MTA wrote: a
-    // 5.1.1 field over a reply saying 5.7.1 proves nothing about the address.
-    if would_be_hard {
-        if let (Some(field), Some(own)) = (
-            rcpt.status
-                .as_deref()
-                .and_then(|s| Code::parse(s.split_whitespace().next()?)),
-            status::find_in(raw),
-        ) {
-            if field.rest != own.rest && !own.is_address_level() && !own.is_vague() {
-                evidence.push(format!(
-                    "not hard: the reply's own code {}.{} is not about the address",
-                    own.class, own.rest
-                ));
-                would_be_hard = false;
-            }
-        }
-    }
-    if would_be_hard {
-        if let Some(told) = contradicted(hints.notification, &mut evidence) {
-            would_be_hard = false;
-            // The reporting MTA's own words win over the address-failure reading (the reason
-            // is ours to change only where the format left it to us).
-            if decided_here {
+    let address_failure = rcpt.reason.is_some_and(is_address_failure);
+    let mut vetoed = false;
+    if address_failure && (address_proof || rcpt.hard == Some(true)) {
+        let said = Reply {
+            text: &text,
+            raw,
+            code: code.as_ref(),
+            reply: reply.as_deref(),
+            status: rcpt.status.as_deref(),
+        };
+        if let Some(told) = veto(&said, hints.notification, &mut evidence) {
+            vetoed = true;
+            // The reporting MTA's own words win over the address-failure reading, where
+            // the reason was ours to give.
+            if let (true, Some(told)) = (decided_here, told) {
                 rcpt.reason = Some(told);
             }
         }
     }
+    let would_be_hard = address_failure && address_proof && !vetoed;
     match rcpt.hard {
-        // A format's own verdict stands, except that nothing outside a failed delivery of a
-        // bounce may ever suppress an address.
+        // Nothing outside a failed delivery of a bounce may ever suppress an address.
         Some(true) if !failed => rcpt.hard = if facts.delayed { None } else { Some(false) },
+        // A format's own hard verdict stands unless the reply itself speaks against it.
+        Some(true) if vetoed => rcpt.hard = Some(false),
         Some(_) => {}
         None if failed => rcpt.hard = Some(would_be_hard),
         None if facts.delayed && would_be_hard => rcpt.hard = None,
         None => rcpt.hard = Some(false),
     }
     rcpt.evidence.extend(evidence);
+}
+
+/// What a veto on `hard` reads of the recipient's reply.
+struct Reply<'a> {
+    text: &'a str,
+    raw: &'a str,
+    code: Option<&'a Code<'a>>,
+    reply: Option<&'a str>,
+    status: Option<&'a str>,
+}
+
+/// Whether the reply speaks against suppressing an address-failure verdict: a temporary
+/// code or wording, a code of its own that is not about the address under a Status field
+/// that is, or a notification that tells only a soft cause. `Some(told)` vetoes, with the
+/// notification's reason when it was the notification.
+fn veto(r: &Reply, notification: Option<&str>, ev: &mut Vec<String>) -> Option<Option<Reason>> {
+    // A 4xx code, or a reply that calls itself temporary ("550 5.1.1 mailbox temporarily
+    // unavailable"), is no proof of a permanent failure.
+    if r.code.is_some_and(Code::is_temporary)
+        || r.reply.is_some_and(|c| c.starts_with('4'))
+        || TEMPORARY.iter().any(|t| r.text.contains(t))
+    {
+        ev.push("not hard: temporary".into());
+        return Some(None);
+    }
+    // The remote reply's own code outranks the Status field the reporting MTA wrote: a
+    // 5.1.1 field over a reply saying 5.7.1 proves nothing about the address.
+    let field = r
+        .status
+        .and_then(|s| Code::parse(s.split_whitespace().next()?));
+    if let (Some(field), Some(own)) = (field, status::find_in(r.raw)) {
+        if field.rest != own.rest && !own.is_address_level() && !own.is_vague() {
+            ev.push(format!(
+                "not hard: the reply's own code {}.{} is not about the address",
+                own.class, own.rest
+            ));
+            return Some(None);
+        }
+    }
+    contradicted(notification, ev).map(Some)
 }
 
 /// Words by which a reply says it is not final. Sorted.

@@ -49,12 +49,14 @@ const HELO: &[&str] = &[
     "while performing the helo handshake", // seen in lhost-postfix-56.eml
 ];
 const MAILFROM: &[&str] = &[
-    "[mail_from]",                   // seen in lhost-yahoo-11.eml
-    "after mail from",               // seen in lhost-exim-50.eml
-    "for mail from command",         // 1&1 / GMX wording
+    "(state 6)",   // Gmail's SMTP-client state after MAIL FROM, seen in lhost-gmail-07.eml
+    "[mail_from]", // seen in lhost-yahoo-11.eml
+    "after mail from", // seen in lhost-exim-50.eml
+    "for mail from command", // 1&1 / GMX wording
     "in reply to mail from command", // seen in lhost-postfix-10.eml
 ];
 const RCPTTO: &[&str] = &[
+    "(state 14)",                         // Gmail's SMTP-client state after RCPT TO
     "[rcpt_to]",                          // seen in lhost-yahoo-01.eml
     "after rcpt command",                 // seen in lhost-gmx-03.eml
     "after rcpt to",                      // seen in lhost-exim-02.eml
@@ -67,6 +69,9 @@ const RCPTTO: &[&str] = &[
     "smtp:rcpt",                          // seen in lhost-x3-01.eml
 ];
 const DATA: &[&str] = &[
+    "(state 15)",                      // Gmail's SMTP-client states after DATA
+    "(state 17)",                      // Gmail
+    "(state 18)",                      // Gmail, seen in lhost-gmail-03.eml
     "after data",                      // Exim
     "after end of data",               // seen in lhost-mailru-07.eml
     "did not like our data",           // DragonFly

@@ -24,6 +24,7 @@ mod zoho;
 
 // MTAs (LHOST-A)
 mod activehunter;
+mod amavis;
 mod courier;
 mod domino;
 mod dragonfly;
@@ -96,6 +97,7 @@ pub const FORMATS: &[Format] = &[
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,
     activehunter::FORMAT,
+    amavis::FORMAT,
     domino::FORMAT,
     notes::FORMAT,
     fml::FORMAT,

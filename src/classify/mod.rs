@@ -70,6 +70,10 @@ fn classify_inner(raw: &[u8], ctx: &Context) -> Verdict {
         verdict.returned_message_id = msg
             .returned_header("message-id")
             .map(|s| s.trim().to_string())
+            // A single-part bounce quoting the message after its "copy of the message"
+            // marker (qmail, Exim, Sendmail 5).
+            .or_else(|| lhost::scan::inline_returned_header(&msg, "message-id"))
+            .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
     }
     apply_verp(&mut verdict, &msg, ctx);

@@ -1,9 +1,10 @@
 //! Corpus tests through the real `rebound parse` binary.
 //!
-//! 1. The project's own samples: every folder under `tests/samples/` holds messages and one
-//!    `expected.jsonl` (one line per message file). Each folder is run as-is and again with
-//!    CRLF line ends; any difference is shown as a diff. `BLESS=1` rewrites the expectations
-//!    from the current output instead of comparing; `SAMPLES=rfc,mta` limits both to folders.
+//! 1. The project's own samples: every folder under `tests/samples/` with an `expected.jsonl`
+//!    holds `*.eml` messages and one expectation line per message. Each folder is run as-is
+//!    and again with CRLF line ends; any difference is shown as a diff. `BLESS=1` rewrites
+//!    the expectations from the current output instead of comparing; `SAMPLES=rfc,mta`
+//!    limits both to those folders.
 //! 2. The shared corpora (`../shared/corpus/sisimai`, `../shared/corpus/nonbounce`, beside
 //!    the crate) scored by their own `score` script against the bars of the classification
 //!    issue. Skipped with a message when the folder is absent, except under `CI=true`, where
@@ -50,7 +51,7 @@ fn messages_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "expected.jsonl"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "eml"))
         .collect();
     v.sort();
     v
@@ -124,7 +125,9 @@ fn own_samples() {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/samples exists")
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        // A sample folder is one with an expectation file (others hold fixtures of
+        // other tests).
+        .filter(|p| p.is_dir() && p.join("expected.jsonl").is_file())
         .filter(|p| {
             // `SAMPLES=rfc,mta` limits the run (and a BLESS) to those folders.
             std::env::var("SAMPLES").map_or(true, |only| {

@@ -1,5 +1,6 @@
 //! Typed errors of the library. Each carries what failed (path, errno) and answers
-//! `is_temporary()`; binaries map them to exit codes through `exit.rs`.
+//! `is_temporary()`; binaries map them to exit codes and RFC 3463 status lines through
+//! `exit.rs`.
 
 use std::path::PathBuf;
 
@@ -20,12 +21,41 @@ pub enum Error {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// The `-d` user is not in the password database (or the lookup failed).
+    UnknownUser { name: String, detail: String },
+    /// Dropping privileges failed, or running as root without `-d`.
+    Privileges(String),
+    /// A `-m` or configured folder name that is not a safe Maildir++ folder.
+    Mailbox(String),
+    /// The database was written by a newer rebound (schema version ahead of ours).
+    Schema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 }
 
 impl Error {
     /// Every error on the delivery path is temporary: the MTA keeps the message.
     pub fn is_temporary(&self) -> bool {
         true
+    }
+
+    /// Wrap an I/O error with the operation and the path it concerned.
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The errno of an I/O error, if this is one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
     }
 }
 
@@ -36,6 +66,14 @@ impl std::fmt::Display for Error {
             Error::Config { path, message } => write!(f, "{}: {message}", path.display()),
             Error::Usage(m) => write!(f, "usage: {m}"),
             Error::Db { path, source } => write!(f, "database {}: {source}", path.display()),
+            Error::UnknownUser { name, detail } => write!(f, "unknown user {name:?}: {detail}"),
+            Error::Privileges(m) => write!(f, "privileges: {m}"),
+            Error::Mailbox(m) => write!(f, "mailbox: {m}"),
+            Error::Schema { path, found, known } => write!(
+                f,
+                "database {}: schema version {found} is newer than this rebound knows ({known})",
+                path.display()
+            ),
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod exit;
 pub mod lda;
 pub mod log;
 pub mod maildir;
+pub mod mbox;
+pub mod privileges;
 pub mod reason;
 pub mod store;
 pub mod verp;

@@ -1,2 +1,333 @@
-//! Maildir filing: unique name, create in `tmp/` with O_EXCL and O_NOFOLLOW, write, fsync,
-//! rename into `new/`, fsync `new/`. Maildir++ folders created on demand with mode 0700.
+//! Maildir filing (cr.yp.to/proto/maildir.html, Maildir++ folders as Courier and dovecot lay
+//! them out). A message is created in `tmp/` with O_EXCL and O_NOFOLLOW under a name unique
+//! per host, time and process, written, fsynced, renamed into `new/` under its final name
+//! (dovecot's: `<secs>.M<usecs>P<pid>V<dev>I<ino>.<host>,S=<size>`, device and inode of the
+//! tmp file making it unique even across PID reuse), and `new/` is fsynced so the rename
+//! itself survives a crash. Only then is the message durable and the agent may exit 0. A
+//! `Delivery` that is dropped before `commit` unlinks its tmp file: nothing is left in `tmp/`
+//! after a failure. Folders (`.Bounces`) and the Maildir itself are created on demand, 0700.
+
+use crate::error::{Error, Result};
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A Maildir on disk (its root; folders are `.Name` directories inside it).
+#[derive(Debug, Clone)]
+pub struct Maildir {
+    root: PathBuf,
+    host: String,
+}
+
+/// A message being written into `tmp/`. Dropped without `commit`: the tmp file is removed.
+#[derive(Debug)]
+pub struct Delivery {
+    file: File,
+    tmp_path: PathBuf,
+    folder: String,
+    folder_path: PathBuf,
+    stem: String,
+    host: String,
+    size: u64,
+    committed: bool,
+}
+
+/// A message durable in `new/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filed {
+    /// Base name in `new/`.
+    pub name: String,
+    /// Full path of the file.
+    pub path: PathBuf,
+    /// Maildir++ folder (`.Bounces`), `""` for INBOX.
+    pub folder: String,
+    pub size: u64,
+}
+
+impl Maildir {
+    /// A Maildir rooted at `root` (created on first delivery).
+    pub fn new(root: impl Into<PathBuf>) -> Maildir {
+        Maildir {
+            root: root.into(),
+            host: hostname(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Start a delivery into `folder` (`""` = INBOX, else a `.Name` from `folder_dir`).
+    /// Creates the Maildir and the folder on demand.
+    pub fn create(&self, folder: &str) -> Result<Delivery> {
+        let folder = folder_dir(folder).map_err(Error::Mailbox)?;
+        let folder_path = if folder.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(&folder)
+        };
+        let pid = std::process::id();
+        let mut created_dirs = false;
+        for attempt in 0u32..8 {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            // A clash (same microsecond, same pid: only after a PID wrap) moves the
+            // microseconds on; the final name carries device and inode anyway.
+            let stem = format!(
+                "{}.M{}P{}",
+                now.as_secs(),
+                now.subsec_micros() + attempt,
+                pid
+            );
+            let tmp_path = folder_path
+                .join("tmp")
+                .join(format!("{stem}.{}", self.host));
+            let opened = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+                .open(&tmp_path);
+            match opened {
+                Ok(file) => {
+                    return Ok(Delivery {
+                        file,
+                        tmp_path,
+                        folder,
+                        folder_path,
+                        stem,
+                        host: self.host.clone(),
+                        size: 0,
+                        committed: false,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !created_dirs => {
+                    created_dirs = true;
+                    self.make_folder(&folder, &folder_path)?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io("create", tmp_path, e)),
+            }
+        }
+        Err(Error::io(
+            "create",
+            folder_path.join("tmp"),
+            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        ))
+    }
+
+    /// Create the Maildir (and the folder) with tmp/new/cur, mode 0700; a Maildir++ folder
+    /// also gets its empty `maildirfolder` file. Races with other agents are harmless.
+    fn make_folder(&self, folder: &str, folder_path: &Path) -> Result<()> {
+        let mut builder = DirBuilder::new();
+        builder.recursive(true).mode(0o700);
+        for sub in ["cur", "new", "tmp"] {
+            let dir = self.root.join(sub);
+            builder
+                .create(&dir)
+                .map_err(|e| Error::io("create directory", dir, e))?;
+        }
+        if !folder.is_empty() {
+            for sub in ["cur", "new", "tmp"] {
+                let dir = folder_path.join(sub);
+                builder
+                    .create(&dir)
+                    .map_err(|e| Error::io("create directory", dir, e))?;
+            }
+            let marker = folder_path.join("maildirfolder");
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&marker)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("create", marker, e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Delivery {
+    /// Append bytes to the message.
+    pub fn write_all(&mut self, buf: &[u8]) -> Result<()> {
+        self.file
+            .write_all(buf)
+            .map_err(|e| Error::io("write", &self.tmp_path, e))?;
+        self.size += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The tmp file's path (for error messages).
+    pub fn tmp_path(&self) -> &Path {
+        &self.tmp_path
+    }
+
+    /// fsync the file, rename it into `new/` under its final name, fsync `new/`.
+    /// On error the tmp file is removed (by `Drop`).
+    pub fn commit(mut self) -> Result<Filed> {
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io("fsync", &self.tmp_path, e))?;
+        let meta = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io("stat", &self.tmp_path, e))?;
+        let name = format!(
+            "{}V{:x}I{:x}.{},S={}",
+            self.stem,
+            meta.dev(),
+            meta.ino(),
+            self.host,
+            self.size
+        );
+        let new_dir = self.folder_path.join("new");
+        let path = new_dir.join(&name);
+        rename_noreplace(&self.tmp_path, &path).map_err(|e| Error::io("rename into", &path, e))?;
+        self.committed = true;
+        // From here the name is in new/; make the directory entry itself durable.
+        File::open(&new_dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("fsync", &new_dir, e))?;
+        Ok(Filed {
+            name,
+            path,
+            folder: std::mem::take(&mut self.folder),
+            size: self.size,
+        })
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// rename(2) that never replaces an existing message (renameat2 RENAME_NOREPLACE), falling
+/// back to plain rename where the file system does not support the flag.
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use nix::fcntl::{RenameFlags, renameat2};
+    match renameat2(None, from, None, to, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOSYS) => {
+            std::fs::rename(from, to)
+        }
+        Err(e) => Err(std::io::Error::from_raw_os_error(e as i32)),
+    }
+}
+
+/// The host part of Maildir names: `/` and `:` written as `\057` and `\072` (the Maildir
+/// spec's rule; `:` separates the info part, `/` would be a path).
+fn hostname() -> String {
+    let raw = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    sanitize_host(&raw)
+}
+
+fn sanitize_host(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '/' => out.push_str("\\057"),
+            ':' => out.push_str("\\072"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        out.push_str("localhost");
+    }
+    out
+}
+
+/// The directory of a folder name: `""` and `INBOX` are the Maildir itself; `Bounces`,
+/// `.Bounces` and `INBOX.Bounces` are `.Bounces`; hierarchy uses `.` (Maildir++).
+/// Refused: `/`, empty segments (`..`, a trailing dot), control characters, over-long names:
+/// nothing can escape the Maildir.
+pub fn folder_dir(name: &str) -> std::result::Result<String, String> {
+    if name.is_empty() || name.eq_ignore_ascii_case("INBOX") {
+        return Ok(String::new());
+    }
+    let mut rest = name.strip_prefix('.').unwrap_or(name);
+    if rest.len() > 6 && rest[..6].eq_ignore_ascii_case("INBOX.") {
+        rest = &rest[6..];
+    }
+    if rest.len() > 200 {
+        return Err(format!("folder name too long: {name:?}"));
+    }
+    if rest.contains('/') || rest.chars().any(|c| c.is_control()) {
+        return Err(format!("invalid folder name {name:?}"));
+    }
+    if rest.split('.').any(|segment| segment.is_empty()) {
+        return Err(format!("invalid folder name {name:?}"));
+    }
+    Ok(format!(".{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names() {
+        assert_eq!(folder_dir("").unwrap(), "");
+        assert_eq!(folder_dir("inbox").unwrap(), "");
+        assert_eq!(folder_dir("Bounces").unwrap(), ".Bounces");
+        assert_eq!(folder_dir(".Bounces").unwrap(), ".Bounces");
+        assert_eq!(folder_dir("INBOX.Lists.x").unwrap(), ".Lists.x");
+        for bad in [
+            "..",
+            "../x",
+            "a/b",
+            ".",
+            "a..b",
+            "a.",
+            "/etc",
+            "a\nb",
+            "..Bounces",
+        ] {
+            assert!(folder_dir(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn host_sanitised() {
+        assert_eq!(sanitize_host("a/b:c"), "a\\057b\\072c");
+        assert_eq!(sanitize_host(""), "localhost");
+    }
+
+    #[test]
+    fn dropped_delivery_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::new(dir.path().join("Maildir"));
+        let mut d = md.create(".Bounces").unwrap();
+        d.write_all(b"x").unwrap();
+        drop(d);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("Maildir/.Bounces/tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
+        let mut d = md.create("").unwrap();
+        d.write_all(b"Subject: x\n\nhi\n").unwrap();
+        let f = d.commit().unwrap();
+        assert!(f.name.ends_with(",S=15"));
+        assert_eq!(std::fs::read(&f.path).unwrap(), b"Subject: x\n\nhi\n");
+        assert!(dir.path().join("Maildir/.Bounces/maildirfolder").exists());
+    }
+}

@@ -67,4 +67,89 @@ CREATE TABLE audit (
     actor   TEXT
 );
 "#,
+    // 2: the admin's side. Manual decisions (`overrides`), the per-address soft count the
+    // policy keeps (`soft_counts`), the policy fingerprint (`meta`), indexes for the admin's
+    // lookups, and views with plain names for `sqlite3` users (documented in rebound-db(5)).
+    r#"
+CREATE INDEX IF NOT EXISTS events_original ON events(original) WHERE original IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_message ON events(message);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind, at);
+CREATE INDEX IF NOT EXISTS suppressions_domain ON suppressions(domain);
+
+CREATE TABLE overrides (
+    address TEXT PRIMARY KEY,             -- exact local part, lower-case domain
+    action  TEXT NOT NULL CHECK (action IN ('suppress', 'unsuppress')),
+    at      TEXT NOT NULL,                -- ISO 8601 UTC; an unsuppress ignores events up to here
+    mark    INTEGER,                      -- highest events.id when decided (same-second tie-break)
+    note    TEXT,
+    actor   TEXT
+);
+
+CREATE TABLE soft_counts (
+    address TEXT PRIMARY KEY,
+    domain  TEXT NOT NULL,
+    days    INTEGER NOT NULL,             -- days with a counted soft failure in the window
+    first   TEXT NOT NULL,                -- first counted failure in the current run
+    last    TEXT NOT NULL,                -- last counted failure
+    reasons TEXT,                         -- distinct reasons counted, ','-joined
+    event   INTEGER REFERENCES events(id) ON DELETE SET NULL
+);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,               -- 'policy': the policy of the last evaluation (JSON)
+    value TEXT NOT NULL
+);
+
+CREATE VIEW suppressed AS
+SELECT s.address, s.domain, s.cause, s.reason, s.since, s.until, s.note,
+       e.status, e.reply_code, e.feedback_type, e.diagnostic, m.file, m.folder, s.event
+FROM suppressions s
+LEFT JOIN events e ON e.id = s.event
+LEFT JOIN messages m ON m.id = e.message
+WHERE s.until IS NULL OR s.until > strftime('%Y-%m-%dT%H:%M:%SZ', 'now');
+
+CREATE VIEW hard_bounces AS
+SELECT e.at, e.address, e.original, e.domain, e.status, e.reply_code, e.reason,
+       e.diagnostic, e.remote_mta, e.returned_message_id, m.file, m.folder, e.id AS event
+FROM events e JOIN messages m ON m.id = e.message
+WHERE e.kind = 'bounce' AND e.hard = 1;
+
+CREATE VIEW soft_bounces AS
+SELECT e.at, e.address, e.original, e.domain, e.status, e.reply_code, e.reason,
+       e.diagnostic, e.remote_mta, e.returned_message_id, m.file, m.folder, e.id AS event
+FROM events e JOIN messages m ON m.id = e.message
+WHERE e.kind = 'bounce' AND coalesce(e.hard, 0) = 0;
+
+CREATE VIEW complaints AS
+SELECT e.at, e.address, e.original, e.domain, coalesce(e.feedback_type, 'unknown') AS feedback_type,
+       e.returned_message_id, m.envelope_from, m.subject, m.file, m.folder, e.id AS event
+FROM events e JOIN messages m ON m.id = e.message
+WHERE e.kind = 'complaint';
+
+CREATE VIEW delays AS
+SELECT e.at, e.address, e.original, e.domain, e.status, e.reason, e.diagnostic,
+       m.file, e.id AS event
+FROM events e JOIN messages m ON m.id = e.message
+WHERE e.kind = 'delayed';
+
+CREATE VIEW autoreplies AS
+SELECT m.arrived_at AS at, m.envelope_from, m.envelope_to, m.subject, m.file, m.folder
+FROM messages m
+WHERE m.kind = 'autoreply';
+
+CREATE VIEW soft_bounce_counts AS
+SELECT c.address, c.domain, c.days,
+       CAST(json_extract(p.value, '$.soft_threshold') AS INTEGER) AS threshold,
+       c.first, c.last, c.reasons
+FROM soft_counts c LEFT JOIN meta p ON p.key = 'policy'
+WHERE c.last > strftime('%Y-%m-%dT%H:%M:%SZ', 'now',
+        '-' || coalesce(json_extract(p.value, '$.soft_stale_days'), 7) || ' days');
+
+CREATE VIEW history AS
+SELECT e.at, e.address, e.original, e.kind, e.action, e.status, e.reply_code, e.reason,
+       CASE e.hard WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END AS hard,
+       e.feedback_type, e.diagnostic, e.remote_mta, e.evidence, m.file, m.folder,
+       e.id AS event, m.id AS message
+FROM events e JOIN messages m ON m.id = e.message;
+"#,
 ];

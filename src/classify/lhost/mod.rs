@@ -36,6 +36,7 @@ mod generic;
 mod imailserver;
 mod mailfoundry;
 mod mailmarshal;
+mod mcafee;
 mod messagingserver;
 mod mfilter;
 mod mxlogic;
@@ -44,6 +45,7 @@ mod opensmtpd;
 mod postfix;
 mod qmail;
 mod sendmail;
+mod surfcontrol;
 mod trendmicro;
 mod x1;
 mod x3;
@@ -106,6 +108,8 @@ pub const FORMATS: &[Format] = &[
     mailfoundry::FORMAT,
     mailmarshal::FORMAT,
     trendmicro::FORMAT,
+    mcafee::FORMAT,
+    surfcontrol::FORMAT,
     exchange2003::FORMAT,
     exchange2007::FORMAT,
     courier::FORMAT,

@@ -127,7 +127,7 @@ fn parse(msg: &Message) -> Option<Parsed> {
             if own.contains(&addr) || SYSTEM_LOCALS.contains(&local) || !seen.insert(addr.clone()) {
                 continue;
             }
-            let diag: Vec<&str> = std::iter::once(*line)
+            let mut diag: Vec<&str> = std::iter::once(*line)
                 .chain(
                     lines[i + 1..]
                         .iter()
@@ -137,6 +137,20 @@ fn parse(msg: &Message) -> Option<Parsed> {
                 )
                 .map(str::trim)
                 .collect();
+            // An address alone says nothing; Netscape/Sun put the reason in the paragraph
+            // above it ("The user(s) account is temporarily over quota." then "<a@b>").
+            let words = diag.join(" ").replace(&addr, "");
+            if words.chars().filter(|c| c.is_alphabetic()).count() < 3 {
+                let above: Vec<&str> = lines[..i]
+                    .iter()
+                    .rev()
+                    .skip_while(|l| l.trim().is_empty())
+                    .take_while(|l| !l.trim().is_empty())
+                    .take(3)
+                    .map(|l| l.trim())
+                    .collect();
+                diag = above.into_iter().rev().chain(diag).collect();
+            }
             let mut r = scan::recipient(&addr, action, &diag.join(" "));
             if r.status.is_none() {
                 r.status = scan::status_in(text);

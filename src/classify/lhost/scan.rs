@@ -326,17 +326,42 @@ pub(crate) fn squash(s: &str) -> String {
 
 /// A recipient of `address` whose status, reply code, diagnostic and remote host come from
 /// `diagnostic` (the MTA's text about it). `action` is what the format's wording says.
+/// For a failure or a delay only a 4xx/5xx code counts: a transcript's `250 2.1.0 Ok` before
+/// the refusal is not the recipient's status.
 pub(crate) fn recipient(address: &str, action: Action, diagnostic: &str) -> Recipient {
     let diag = squash(diagnostic);
+    let failure = matches!(action, Action::Failed | Action::Delayed);
     Recipient {
         address: address.trim().trim_matches(['<', '>']).to_ascii_lowercase(),
         action: Some(action),
-        status: status_in(&diag),
-        reply_code: reply_code_in(&diag),
+        status: if failure {
+            failure_code(&diag, status_in)
+        } else {
+            status_in(&diag)
+        },
+        reply_code: if failure {
+            failure_code(&diag, reply_code_in)
+        } else {
+            reply_code_in(&diag)
+        },
         remote_mta: remote_host_in(&diag),
         diagnostic: (!diag.is_empty()).then_some(diag),
         ..Recipient::default()
     }
+}
+
+/// The first code `find` sees in `s` that is not of class 2 (success).
+fn failure_code(s: &str, find: fn(&str) -> Option<String>) -> Option<String> {
+    let mut rest = s;
+    while let Some(code) = find(rest) {
+        if !code.starts_with('2') {
+            return Some(code);
+        }
+        // Continue after this occurrence (codes are ASCII, so the offset is a boundary).
+        let at = rest.find(code.as_str()).map_or(rest.len(), |p| p + code.len());
+        rest = &rest[at..];
+    }
+    None
 }
 
 /// One recipient's lines in a report: the line that opened it and the lines that follow.
@@ -436,6 +461,17 @@ mod tests {
             Some("a@example.com, b@example.net")
         );
         assert_eq!(inline_returned_header(&msg, "cc"), None);
+    }
+
+    #[test]
+    fn failure_codes_skip_success() {
+        let r = recipient(
+            "a@example.com",
+            Action::Failed,
+            "<-- 250 2.1.0 Ok --> RCPT To:<a@example.com> <-- 550 5.1.1 unknown",
+        );
+        assert_eq!(r.status.as_deref(), Some("5.1.1"));
+        assert_eq!(r.reply_code.as_deref(), Some("550"));
     }
 
     #[test]

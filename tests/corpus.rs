@@ -267,3 +267,36 @@ fn shared_nonbounce_corpus() {
         &["--min kind_accuracy=0.96", "--max wrong_suppressions=0"],
     );
 }
+
+#[test]
+fn parse_reads_every_file_of_a_directory_and_splits_mbox() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples/rfc");
+    let tmp = tempfile::tempdir().unwrap();
+    // A message file without the .eml suffix counts too.
+    std::fs::copy(
+        samples.join("dsn-success.eml"),
+        tmp.path().join("1741000000.M1P2.host"),
+    )
+    .unwrap();
+    let mut mbox = Vec::new();
+    for f in ["dsn-delayed.eml", "arf-abuse.eml"] {
+        mbox.extend_from_slice(b"From MAILER-DAEMON  Sat Mar 15 07:00:00 2025\n");
+        let body = std::fs::read(samples.join(f)).unwrap();
+        mbox.extend_from_slice(&body);
+        mbox.extend_from_slice(b"\n");
+    }
+    std::fs::write(tmp.path().join("bounces.mbox"), &mbox).unwrap();
+    let lines = parse(&[tmp.path().to_path_buf()]);
+    let kinds: Vec<(String, String)> = lines
+        .iter()
+        .map(|(f, v)| (f.clone(), v["kind"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("1741000000.M1P2.host".to_string(), "delivered".to_string()),
+            ("bounces.mbox#1".to_string(), "delayed".to_string()),
+            ("bounces.mbox#2".to_string(), "complaint".to_string()),
+        ]
+    );
+}

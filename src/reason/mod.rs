@@ -485,13 +485,10 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
                 ));
                 return (Reason::Filtered, false);
             }
-            if f.code.is_some_and(Code::is_policy_level) {
-                // A security/policy status (X.7.x) is about the message or the sender, not
-                // the mailbox: the unknown-user text is not proof.
-                ev.push(format!(
-                    "status X.{}: policy, not address",
-                    f.code.map_or("", |c| c.rest)
-                ));
+            if let Some(own) = status::find_in(f.text).filter(Code::is_policy_level) {
+                // A reply that itself carries a security/policy code (X.7.x) speaks of the
+                // message or the sender, not the mailbox: its unknown-user text is not proof.
+                ev.push(format!("reply code X.{}: policy, not address", own.rest));
                 return (reason, false);
             }
             if f.stage == Some(Stage::RcptTo) {

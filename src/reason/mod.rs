@@ -388,6 +388,15 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         // Zoho "Mail rejected by destination domain").
         ev.push("status X.4.1 in a 5xx reply: refused by the destination".into());
         (Reason::Rejected, false)
+    } else if f.code.is_some_and(|c| c.rest == "3.0")
+        && f.hosts.remote_mta.is_empty()
+        && f.reply.is_none()
+    {
+        // "Other mail system status" with no remote host and no SMTP reply: the local
+        // delivery agent failed (seen in lhost-postfix-43.eml, Postfix local(8) "temporary
+        // failure").
+        ev.push("status X.3.0 with no remote MTA or reply: the local mailer".into());
+        (Reason::MailerError, false)
     } else if let Some(reason) = f.code.and_then(status::reason) {
         ev.push(format!(
             "status {}.{}",

@@ -314,11 +314,13 @@ struct Facts<'a> {
 /// states nothing (seen in rfc3464-65.eml: no Diagnostic-Code, Gmail's text says "the
 /// address couldn't be found").
 fn notification_phrase(f: &Facts) -> Option<(Reason, String, bool)> {
-    let para = stage::paragraph_for(f.notification?, f.address)?;
-    if let Some((reason, why)) = rhost::find(f.hosts, &para, f.code) {
-        return Some((reason, format!("rhost {why}"), true));
-    }
-    text::find(&para).map(|(reason, p)| (reason, format!("phrase {:?}", p.trim()), false))
+    let paragraphs = stage::paragraphs_for(f.notification?, f.address);
+    paragraphs.iter().find_map(|para| {
+        if let Some((reason, why)) = rhost::find(f.hosts, para, f.code) {
+            return Some((reason, format!("rhost {why}"), true));
+        }
+        text::find(para).map(|(reason, p)| (reason, format!("phrase {:?}", p.trim()), false))
+    })
 }
 
 /// The status code to interpret: the Status field unless it is missing or vague
@@ -375,8 +377,9 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
             return (reason, true);
         }
         // The notification's paragraph is weaker than the recipient's own diagnostic:
-        // only a provider rule there proves an address dead.
-        weak = true;
+        // only a provider rule there, or a Status field saying the same, proves an
+        // address dead (seen in lhost-sendmail-42.eml: 5.1.2 and "host not found").
+        weak = f.code.and_then(status::reason) != Some(reason);
         (reason, true)
     } else if f.delayed {
         ev.push("action delayed".into());

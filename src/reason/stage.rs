@@ -220,14 +220,17 @@ fn paragraph(window: &str) -> String {
     para.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The explanation the notification gives for one recipient, for a diagnostic that says
-/// nothing: the paragraph after the first mention of the address outside a transcript.
-pub fn paragraph_for(notification: &str, address: &str) -> Option<String> {
+/// The explanations the notification gives for one recipient, for a diagnostic that says
+/// nothing: the paragraph after each mention of the address outside a `>>>` command line
+/// (a Sendmail report names the address in its error list, then again in the transcript
+/// with the cause: `<a@example.jp>... Deferred: Connection refused by mx.example.jp.`).
+pub fn paragraphs_for(notification: &str, address: &str) -> Vec<String> {
     occurrences(notification, address)
         .into_iter()
-        .find(|(head, _)| !head.contains(">>>"))
+        .filter(|(head, _)| !head.contains(">>>"))
         .map(|(_, tail)| paragraph(&tail))
         .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// The stage for one recipient in the human-readable notification of a bounce (the text
@@ -329,13 +332,13 @@ mod tests {
     #[test]
     fn finds_a_recipients_paragraph() {
         let gmail = "** Address not found **\n\nYour message wasn't delivered to a@example.it because the address couldn't be found. Check for typos.\n\nThe response was:\n";
-        let para = paragraph_for(gmail, "A@example.it").unwrap();
+        let para = paragraphs_for(gmail, "A@example.it").remove(0);
         assert!(
             para.starts_with("because the address couldn't be found"),
             "{para}"
         );
         assert!(!para.contains("the response was"), "{para}");
-        assert_eq!(paragraph_for(gmail, "b@example.it"), None);
+        assert!(paragraphs_for(gmail, "b@example.it").is_empty());
         // A long notification goes through the shared index.
         let mut long = "x".repeat(SHORT + 10);
         long.push_str("\n<c@example.org>: host mx.example.org said: 550 5.1.1 unknown (in reply to RCPT TO command)\n");

@@ -26,6 +26,8 @@ pub struct Config {
     pub busy_timeout_ms: u64,
     /// How many leading bytes of a message are kept for classification.
     pub classify_bytes: usize,
+    /// How long classification may take before the message is filed as `other`.
+    pub classify_timeout_ms: u64,
     /// VERP separators, detail then at: `+=`.
     pub verp_delimiters: String,
     /// Where to log: `syslog` (falls back to stderr) or `stderr`.
@@ -85,6 +87,7 @@ impl Default for Config {
             database: PathBuf::from("/var/lib/rebound/rebound.db"),
             busy_timeout_ms: 30_000,
             classify_bytes: 4 << 20,
+            classify_timeout_ms: 10_000,
             verp_delimiters: "+=".into(),
             log: "syslog".into(),
             syslog_socket: PathBuf::from("/dev/log"),

@@ -17,9 +17,9 @@ use crate::store::{self, ContentHash, MessageMeta, Recorded, Store};
 use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const IDENT: &str = "rebound-lda";
 /// WAL size past which a delivery checkpoints and truncates it (`Store::checkpoint_if_over`).
@@ -65,7 +65,7 @@ pub fn last_panic() -> String {
 }
 
 /// Fault injection for the tests of the panic paths (`REBOUND_LDA_FAULT`): `panic-read`
-/// (before filing), `panic-classify`, `panic-record`, `panic-log` (after filing).
+/// (before filing), `panic-classify`, `hang-classify`, `panic-record`, `panic-log`.
 fn fault(point: &str) {
     if let Some(v) = std::env::var_os("REBOUND_LDA_FAULT") {
         if v == point {
@@ -125,10 +125,8 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
     let config = Config::load(&config_path, inv.config.is_some(), &inv.overrides)?;
-    if config.log == "stderr" {
-        *logger = Logger::stderr(IDENT);
-    } else if config.syslog_socket != std::path::Path::new("/dev/log") {
-        *logger = Logger::syslog(IDENT, &config.syslog_socket);
+    if config.log == "stderr" || config.syslog_socket != std::path::Path::new("/dev/log") {
+        *logger = logger_for(&config);
     }
     let envelope = Envelope::from_invocation(inv, |k| std::env::var(k).ok());
     let home = || {
@@ -170,7 +168,6 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     fault("panic-read");
     let (from_line_sender, body_start) = mbox_from_line(&prefix);
     let sender = envelope.sender.clone().or(from_line_sender);
-    let message = &prefix[body_start..];
 
     let ctx = Context {
         sender: sender.clone(),
@@ -180,32 +177,22 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         verp: config.verp(),
     };
     let mut notes: Vec<String> = Vec::new();
-    let verdict = match catch_unwind(AssertUnwindSafe(|| {
-        fault("panic-classify");
-        classify::classify(message, &ctx)
-    })) {
-        Ok(v) => v,
-        Err(_) => {
-            notes.push(format!(
-                "classifier panicked, filed as other: {}",
-                last_panic()
-            ));
-            Verdict {
-                kind: Kind::Other,
-                detector: "panic".into(),
-                ..Verdict::default()
-            }
-        }
-    };
+    let message = &prefix[body_start..];
 
-    // File: added headers, the prefix, then the rest of the input, hashed as written.
+    // Write: added headers, the prefix, then the rest of the input, hashed as written. The
+    // tmp file sits in the `-m` folder when there is one, else in the Maildir's own tmp/;
+    // the verdict picks the folder whose new/ it is renamed into.
     let maildir = Maildir::new(root);
-    let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
-    let mut delivery = match maildir.create(&folder) {
+    let mut mailbox = mailbox;
+    let mut delivery = match maildir.create(mailbox.as_deref().unwrap_or("")) {
         Ok(d) => d,
-        Err(e) if !folder.is_empty() => {
+        Err(e) if mailbox.is_some() => {
             // The message matters more than its folder: INBOX, with a note.
-            notes.push(format!("folder {folder} unusable ({e}), filed to INBOX"));
+            notes.push(format!(
+                "folder {} unusable ({e}), filed to INBOX",
+                mailbox.take().unwrap_or_default()
+            ));
+            mailbox = Some(String::new());
             maildir.create("")?
         }
         Err(e) => return Err(e),
@@ -248,23 +235,139 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         }
     }
     drop(input);
-    let arrived_at = store::time::now();
-    let filed = delivery.commit()?;
-    FILED.store(true, Ordering::SeqCst);
-
-    // The message is safe. Nothing below may turn into a temporary failure.
+    delivery.sync()?;
     for i in &inv.ignored {
         notes.push(format!("ignored dovecot-lda option {i}"));
     }
-    let meta = MessageMeta {
-        file: filed.name.clone(),
-        folder: filed.folder.clone(),
-        arrived_at,
-        envelope_from: sender.clone(),
-        envelope_to: envelope_to(&envelope, &config),
-        size: Some(filed.size),
-        content_hash: hash.finish(),
+    let filing = Filing {
+        delivery,
+        mailbox,
+        meta: MessageMeta {
+            envelope_from: sender,
+            envelope_to: envelope_to(&envelope, &config),
+            content_hash: hash.finish(),
+            ..MessageMeta::default()
+        },
+        config,
+        notes,
+        start,
     };
+
+    // Classify here, the message written and fsynced in tmp/. Whoever takes the filing out
+    // of the slot finishes it: this thread with the verdict, or the watchdog with kind
+    // `other` once classify_timeout_ms has passed (a pathological input, a classifier bug),
+    // after which this thread only waits for the watchdog to end the process.
+    let limit = Duration::from_millis(filing.config.classify_timeout_ms);
+    let slot = Arc::new(Mutex::new(Some(filing)));
+    start_watchdog(Arc::clone(&slot), limit);
+    let mut classifier_notes = Vec::new();
+    let verdict = match catch_unwind(AssertUnwindSafe(|| {
+        fault("panic-classify");
+        if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        classify::classify(message, &ctx)
+    })) {
+        Ok(v) => v,
+        Err(_) => {
+            classifier_notes.push(format!(
+                "classifier panicked, filed as other: {}",
+                last_panic()
+            ));
+            fallback_verdict("panic")
+        }
+    };
+    let taken = slot.lock().ok().and_then(|mut s| s.take());
+    let Some(mut filing) = taken else {
+        loop {
+            std::thread::park();
+        }
+    };
+    filing.notes.extend(classifier_notes);
+    finish(filing, verdict, logger)
+}
+
+/// What finishing a delivery needs once the message is written and fsynced in tmp/.
+struct Filing {
+    delivery: maildir::Delivery,
+    /// `-m`, or `Some("")` after its folder proved unusable.
+    mailbox: Option<String>,
+    /// Envelope and content hash; file, folder, arrival and size are filled in on filing.
+    meta: MessageMeta,
+    config: Config,
+    notes: Vec<String>,
+    start: Instant,
+}
+
+fn fallback_verdict(detector: &str) -> Verdict {
+    Verdict {
+        kind: Kind::Other,
+        detector: detector.into(),
+        ..Verdict::default()
+    }
+}
+
+fn logger_for(config: &Config) -> Logger {
+    if config.log == "stderr" {
+        Logger::stderr(IDENT)
+    } else {
+        Logger::syslog(IDENT, &config.syslog_socket)
+    }
+}
+
+/// A sleeping thread that finishes the delivery itself, as kind `other`, if classification
+/// has not finished within `limit`, then ends the process with the agent's exit code. It
+/// costs one clone(2); on the normal path the process exits before it wakes.
+fn start_watchdog(slot: Arc<Mutex<Option<Filing>>>, limit: Duration) {
+    let _ = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(limit);
+            let Some(mut filing) = slot.lock().ok().and_then(|mut s| s.take()) else {
+                return;
+            };
+            filing.notes.push(format!(
+                "classification did not finish within classify_timeout_ms ({} ms), filed as other",
+                limit.as_millis()
+            ));
+            let mut logger = logger_for(&filing.config);
+            let code = match catch_unwind(AssertUnwindSafe(|| {
+                finish(filing, fallback_verdict("timeout"), &mut logger)
+            })) {
+                Ok(Ok(())) => LdaExit::Delivered,
+                Ok(Err(e)) => tempfail(&mut logger, &e),
+                Err(_) if filed() => LdaExit::Delivered,
+                Err(_) => {
+                    let _ = writeln!(std::io::stderr(), "{}", exit::panic_line(&last_panic()));
+                    LdaExit::TempFail
+                }
+            };
+            std::process::exit(code as i32);
+        });
+}
+
+/// Rename into the verdict's folder (the message is safe from here), then record and log.
+/// Only the rename can fail; nothing after it changes the exit code.
+fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
+    let Filing {
+        delivery,
+        mailbox,
+        mut meta,
+        config,
+        mut notes,
+        start,
+    } = filing;
+    let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
+    let arrived_at = store::time::now();
+    let filed = delivery.commit_into(&folder)?;
+    FILED.store(true, Ordering::SeqCst);
+    notes.extend(filed.fallback.clone());
+    meta.file = filed.name.clone();
+    meta.folder = filed.folder.clone();
+    meta.arrived_at = arrived_at;
+    meta.size = Some(filed.size);
     let db = match catch_unwind(AssertUnwindSafe(|| {
         fault("panic-record");
         let mut store = Store::open(&config.database, config.busy_timeout_ms)?;

@@ -26,11 +26,12 @@ pub struct Maildir {
 pub struct Delivery {
     file: File,
     tmp_path: PathBuf,
+    root: PathBuf,
     folder: String,
-    folder_path: PathBuf,
     stem: String,
     host: String,
     size: u64,
+    synced: bool,
     committed: bool,
 }
 
@@ -44,6 +45,8 @@ pub struct Filed {
     /// Maildir++ folder (`.Bounces`), `""` for INBOX.
     pub folder: String,
     pub size: u64,
+    /// Set when the folder asked for could not be used and the message went to INBOX.
+    pub fallback: Option<String>,
 }
 
 impl Maildir {
@@ -96,17 +99,18 @@ impl Maildir {
                     return Ok(Delivery {
                         file,
                         tmp_path,
+                        root: self.root.clone(),
                         folder,
-                        folder_path,
                         stem,
                         host: self.host.clone(),
                         size: 0,
+                        synced: false,
                         committed: false,
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !created_dirs => {
                     created_dirs = true;
-                    self.make_folder(&folder, &folder_path)?;
+                    make_folder(&self.root, &folder, &folder_path)?;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Error::io("create", tmp_path, e)),
@@ -117,39 +121,6 @@ impl Maildir {
             folder_path.join("tmp"),
             std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         ))
-    }
-
-    /// Create the Maildir (and the folder) with tmp/new/cur, mode 0700; a Maildir++ folder
-    /// also gets its empty `maildirfolder` file. Races with other agents are harmless.
-    fn make_folder(&self, folder: &str, folder_path: &Path) -> Result<()> {
-        let mut builder = DirBuilder::new();
-        builder.recursive(true).mode(0o700);
-        for sub in ["cur", "new", "tmp"] {
-            let dir = self.root.join(sub);
-            builder
-                .create(&dir)
-                .map_err(|e| Error::io("create directory", dir, e))?;
-        }
-        if !folder.is_empty() {
-            for sub in ["cur", "new", "tmp"] {
-                let dir = folder_path.join(sub);
-                builder
-                    .create(&dir)
-                    .map_err(|e| Error::io("create directory", dir, e))?;
-            }
-            let marker = folder_path.join("maildirfolder");
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&marker)
-            {
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::io("create", marker, e)),
-            }
-        }
-        Ok(())
     }
 }
 
@@ -173,12 +144,31 @@ impl Delivery {
         &self.tmp_path
     }
 
-    /// fsync the file, rename it into `new/` under its final name, fsync `new/`.
-    /// On error the tmp file is removed (by `Drop`).
-    pub fn commit(mut self) -> Result<Filed> {
-        self.file
-            .sync_all()
-            .map_err(|e| Error::io("fsync", &self.tmp_path, e))?;
+    /// fsync the file (done once; `commit` skips it afterwards). Called before the verdict
+    /// is known, so the disk works while the classifier does.
+    pub fn sync(&mut self) -> Result<()> {
+        if !self.synced {
+            self.file
+                .sync_all()
+                .map_err(|e| Error::io("fsync", &self.tmp_path, e))?;
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    /// fsync the file, rename it into `new/` of the folder it was created in under its
+    /// final name, fsync `new/`. On error the tmp file is removed (by `Drop`).
+    pub fn commit(self) -> Result<Filed> {
+        let folder = self.folder.clone();
+        self.commit_into(&folder)
+    }
+
+    /// Like `commit`, into `new/` of `folder` (a name for `folder_dir`; the tmp file may sit
+    /// in another folder's `tmp/`: all are one file system). A folder that cannot be created
+    /// sends the message to INBOX, noted in `Filed::fallback`: the message matters more
+    /// than where it lands.
+    pub fn commit_into(mut self, folder: &str) -> Result<Filed> {
+        self.sync()?;
         let meta = self
             .file
             .metadata()
@@ -191,21 +181,85 @@ impl Delivery {
             self.host,
             self.size
         );
-        let new_dir = self.folder_path.join("new");
-        let path = new_dir.join(&name);
-        rename_noreplace(&self.tmp_path, &path).map_err(|e| Error::io("rename into", &path, e))?;
-        self.committed = true;
+        let folder = folder_dir(folder).map_err(Error::Mailbox)?;
+        let mut fallback = None;
+        let folder = match self.rename_into(&folder, &name) {
+            Ok(()) => folder,
+            Err(e) if !folder.is_empty() => {
+                fallback = Some(format!("folder {folder} unusable ({e}), filed to INBOX"));
+                self.rename_into("", &name)?;
+                String::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let new_dir = self.folder_dir_path(&folder).join("new");
         // From here the name is in new/; make the directory entry itself durable.
         File::open(&new_dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io("fsync", &new_dir, e))?;
         Ok(Filed {
+            path: new_dir.join(&name),
             name,
-            path,
-            folder: std::mem::take(&mut self.folder),
+            folder,
             size: self.size,
+            fallback,
         })
     }
+
+    fn folder_dir_path(&self, folder: &str) -> PathBuf {
+        if folder.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(folder)
+        }
+    }
+
+    /// Rename the tmp file to `<folder>/new/<name>`, creating the folder when missing.
+    fn rename_into(&mut self, folder: &str, name: &str) -> Result<()> {
+        let folder_path = self.folder_dir_path(folder);
+        let path = folder_path.join("new").join(name);
+        let mut result = rename_noreplace(&self.tmp_path, &path);
+        if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+            make_folder(&self.root, folder, &folder_path)?;
+            result = rename_noreplace(&self.tmp_path, &path);
+        }
+        result.map_err(|e| Error::io("rename into", &path, e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+/// Create the Maildir (and the folder) with tmp/new/cur, mode 0700; a Maildir++ folder also
+/// gets its empty `maildirfolder` file. Races with other agents are harmless.
+fn make_folder(root: &Path, folder: &str, folder_path: &Path) -> Result<()> {
+    let mut builder = DirBuilder::new();
+    builder.recursive(true).mode(0o700);
+    for sub in ["cur", "new", "tmp"] {
+        let dir = root.join(sub);
+        builder
+            .create(&dir)
+            .map_err(|e| Error::io("create directory", dir, e))?;
+    }
+    if !folder.is_empty() {
+        for sub in ["cur", "new", "tmp"] {
+            let dir = folder_path.join(sub);
+            builder
+                .create(&dir)
+                .map_err(|e| Error::io("create directory", dir, e))?;
+        }
+        let marker = folder_path.join("maildirfolder");
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&marker)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create", marker, e)),
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Delivery {
@@ -308,6 +362,34 @@ mod tests {
     fn host_sanitised() {
         assert_eq!(sanitize_host("a/b:c"), "a\\057b\\072c");
         assert_eq!(sanitize_host(""), "localhost");
+    }
+
+    #[test]
+    fn commit_into_another_folder_or_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::new(dir.path().join("Maildir"));
+        let mut d = md.create("").unwrap();
+        d.write_all(b"x").unwrap();
+        let f = d.commit_into(".Bounces").unwrap();
+        assert_eq!(f.folder, ".Bounces");
+        assert_eq!(f.fallback, None);
+        assert_eq!(
+            f.path.parent().unwrap(),
+            dir.path().join("Maildir/.Bounces/new")
+        );
+        // A folder that cannot be created (a file is in the way): INBOX, noted.
+        std::fs::write(dir.path().join("Maildir/.Blocked"), "").unwrap();
+        let mut d = md.create("").unwrap();
+        d.write_all(b"y").unwrap();
+        let f = d.commit_into(".Blocked").unwrap();
+        assert_eq!(f.folder, "");
+        assert!(f.fallback.is_some());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("Maildir/tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]

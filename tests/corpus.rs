@@ -1,9 +1,10 @@
 //! Corpus tests through the real `rebound parse` binary.
 //!
-//! 1. The project's own samples: every folder under `tests/samples/` holds messages and one
-//!    `expected.jsonl` (one line per message file). Each folder is run as-is and again with
-//!    CRLF line ends; any difference is shown as a diff. `BLESS=1` rewrites the expectations
-//!    from the current output instead of comparing; `SAMPLES=rfc,mta` limits both to folders.
+//! 1. The project's own samples: every folder under `tests/samples/` with an `expected.jsonl`
+//!    holds `*.eml` messages and one expectation line per message. Each folder is run as-is
+//!    and again with CRLF line ends; any difference is shown as a diff. `BLESS=1` rewrites
+//!    the expectations from the current output instead of comparing; `SAMPLES=rfc,mta`
+//!    limits both to those folders.
 //! 2. The shared corpora (`../shared/corpus/sisimai`, `../shared/corpus/nonbounce`, beside
 //!    the crate) scored by their own `score` script against the bars of the classification
 //!    issue. Skipped with a message when the folder is absent, except under `CI=true`, where
@@ -50,7 +51,7 @@ fn messages_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "expected.jsonl"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "eml"))
         .collect();
     v.sort();
     v
@@ -124,7 +125,9 @@ fn own_samples() {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/samples exists")
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        // A sample folder is one with an expectation file (others hold fixtures of
+        // other tests).
+        .filter(|p| p.is_dir() && p.join("expected.jsonl").is_file())
         .filter(|p| {
             // `SAMPLES=rfc,mta` limits the run (and a BLESS) to those folders.
             std::env::var("SAMPLES").map_or(true, |only| {
@@ -262,5 +265,38 @@ fn shared_nonbounce_corpus() {
     score(
         &dir,
         &["--min kind_accuracy=0.96", "--max wrong_suppressions=0"],
+    );
+}
+
+#[test]
+fn parse_reads_every_file_of_a_directory_and_splits_mbox() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples/rfc");
+    let tmp = tempfile::tempdir().unwrap();
+    // A message file without the .eml suffix counts too.
+    std::fs::copy(
+        samples.join("dsn-success.eml"),
+        tmp.path().join("1741000000.M1P2.host"),
+    )
+    .unwrap();
+    let mut mbox = Vec::new();
+    for f in ["dsn-delayed.eml", "arf-abuse.eml"] {
+        mbox.extend_from_slice(b"From MAILER-DAEMON  Sat Mar 15 07:00:00 2025\n");
+        let body = std::fs::read(samples.join(f)).unwrap();
+        mbox.extend_from_slice(&body);
+        mbox.extend_from_slice(b"\n");
+    }
+    std::fs::write(tmp.path().join("bounces.mbox"), &mbox).unwrap();
+    let lines = parse(&[tmp.path().to_path_buf()]);
+    let kinds: Vec<(String, String)> = lines
+        .iter()
+        .map(|(f, v)| (f.clone(), v["kind"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("1741000000.M1P2.host".to_string(), "delivered".to_string()),
+            ("bounces.mbox#1".to_string(), "delayed".to_string()),
+            ("bounces.mbox#2".to_string(), "complaint".to_string()),
+        ]
     );
 }

@@ -89,6 +89,10 @@ fn every_config_key_is_documented_with_its_default() {
         ("database", defaults.database.display().to_string()),
         ("busy_timeout_ms", defaults.busy_timeout_ms.to_string()),
         ("classify_bytes", defaults.classify_bytes.to_string()),
+        (
+            "classify_timeout_ms",
+            defaults.classify_timeout_ms.to_string(),
+        ),
         ("verp_delimiters", defaults.verp_delimiters.clone()),
         (
             "syslog_socket",

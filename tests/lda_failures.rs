@@ -193,6 +193,15 @@ fn panics_before_and_after_filing() {
         .rows("messages", 1)
         .stderr_has("kind=other detector=panic");
     Test::lda()
+        .env("REBOUND_LDA_FAULT", "hang-classify")
+        .set("classify_timeout_ms=300")
+        .stdin(sample("dsn-userunknown.eml"))
+        .status(0)
+        .maildir_new(1)
+        .rows("messages", 1)
+        .stderr_has("classification did not finish within classify_timeout_ms")
+        .stderr_has("kind=other detector=timeout");
+    Test::lda()
         .env("REBOUND_LDA_FAULT", "panic-record")
         .stdin(sample("dsn-userunknown.eml"))
         .status(0)

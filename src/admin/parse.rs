@@ -1,12 +1,15 @@
 //! `rebound parse [FILE|DIR]...`: a dry run of the classifier that writes nothing. One JSON
 //! line per message in the corpus format (FORMAT.md) plus rebound's own fields (detector,
 //! evidence, diagnostic, remote MTA, the returned message's Message-ID). A directory means
-//! every regular file in it (sorted by name); an mbox file holding several messages gives one
-//! line per message, named `FILE#N`. `--explain` prints the same verdict readably.
+//! every regular file in it (sorted by name); an mbox file (`crate::mbox`) holding several
+//! messages gives one line per message, named `FILE#N`. Only the bounded prefix the
+//! classifier looks at is read from a plain file. `--explain` prints the verdict readably.
 
+use crate::classify::message::MAX_BYTES;
 use crate::classify::{self, Context, Verdict};
+use crate::mbox;
 use serde::Serialize;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -31,33 +34,60 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     for path in &args.paths {
         for file in files(path)? {
-            let raw =
-                std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let messages = split_mbox(&raw);
-            let many = messages.len() > 1;
-            for (i, m) in messages.iter().enumerate() {
-                let verdict = classify::classify(m, ctx);
-                let label = if many {
-                    format!("{name}#{}", i + 1)
-                } else {
-                    name.clone()
-                };
+            let mut emit = |label: &str, raw: &[u8]| -> anyhow::Result<()> {
+                let verdict = classify::classify(raw, ctx);
                 if args.explain {
-                    explain(&mut out, &label, &verdict)?;
+                    explain(&mut out, label, &verdict)?;
                 } else {
                     serde_json::to_writer(
                         &mut out,
                         &Line {
-                            file: &label,
+                            file: label,
                             verdict: &verdict,
                         },
                     )?;
                     out.write_all(b"\n")?;
                 }
+                Ok(())
+            };
+            let open = || {
+                std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+            };
+            // Only a bounded prefix is ever classified: read no more of a plain file.
+            let mut prefix = Vec::new();
+            open()?
+                .take(MAX_BYTES as u64)
+                .read_to_end(&mut prefix)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            if !mbox::looks_like_mbox(&prefix) {
+                emit(&name, &prefix)?;
+                continue;
+            }
+            // An mbox: one line per message, named FILE#N when there are several; the
+            // first is held back until it is known whether a second follows.
+            let reader = mbox::Reader::new(std::io::BufReader::new(open()?), mbox::Unquote::Mboxrd);
+            let mut held: Option<Vec<u8>> = None;
+            let mut n = 0usize;
+            for m in reader {
+                let m = m.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                n += 1;
+                if n == 1 {
+                    held = Some(m.data);
+                    continue;
+                }
+                if let Some(first) = held.take() {
+                    emit(&format!("{name}#1"), &first)?;
+                }
+                emit(&format!("{name}#{n}"), &m.data)?;
+            }
+            if let Some(first) = held {
+                emit(&name, &first)?;
+            } else if n == 0 {
+                emit(&name, &prefix)?;
             }
         }
     }
@@ -132,30 +162,4 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     } else {
         Ok(vec![path.to_path_buf()])
     }
-}
-
-/// Split an mbox (messages separated by `From ` lines at the start of the file and after a
-/// blank line, mboxrd/mboxo) into messages; anything else is one message. Each message keeps
-/// its `From ` line, which the classifier skips.
-fn split_mbox(raw: &[u8]) -> Vec<&[u8]> {
-    if !raw.starts_with(b"From ") {
-        return vec![raw];
-    }
-    let mut starts = vec![0usize];
-    let mut i = 0;
-    while let Some(p) = find(&raw[i..], b"\n\nFrom ").or_else(|| find(&raw[i..], b"\n\r\nFrom ")) {
-        let at = i + p + if raw[i + p + 1] == b'\r' { 3 } else { 2 };
-        starts.push(at);
-        i = at;
-    }
-    let mut out = Vec::with_capacity(starts.len());
-    for (k, s) in starts.iter().enumerate() {
-        let e = starts.get(k + 1).copied().unwrap_or(raw.len());
-        out.push(&raw[*s..e]);
-    }
-    out
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }

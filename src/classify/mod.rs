@@ -70,10 +70,14 @@ fn classify_inner(raw: &[u8], ctx: &Context) -> Verdict {
         verdict.returned_message_id = msg
             .returned_header("message-id")
             .map(|s| s.trim().to_string())
+            // A single-part bounce quoting the message after its "copy of the message"
+            // marker (qmail, Exim, Sendmail 5).
+            .or_else(|| lhost::scan::inline_returned_header(&msg, "message-id"))
+            .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
     }
     apply_verp(&mut verdict, &msg, ctx);
-    interpret(&mut verdict);
+    interpret(&mut verdict, &msg);
     verdict
 }
 
@@ -170,11 +174,17 @@ fn fill_from_dsn(recipients: &mut [Recipient], dsn: &[Recipient]) {
     }
 }
 
-/// The reason layer on every recipient; a delay warning never suppresses.
-fn interpret(verdict: &mut Verdict) {
+/// The reason layer on every recipient, with the report's Reporting-MTA and its
+/// human-readable notification (where the SMTP stage and conflicting causes are told; the
+/// reason layer vetoes a hard verdict the notification contradicts). A delay warning never
+/// suppresses.
+fn interpret(verdict: &mut Verdict, msg: &Message) {
+    let reporting_mta = rfc3464::reporting_mta(msg);
     let hints = crate::reason::Hints {
         kind: verdict.kind,
         detector: &verdict.detector,
+        reporting_mta: reporting_mta.as_deref(),
+        notification: Some(msg.body_text()),
         ..Default::default()
     };
     for r in &mut verdict.recipients {

@@ -62,6 +62,17 @@ pub fn parse(msg: &Message) -> Option<Parsed> {
     })
 }
 
+/// The Reporting-MTA of the report's delivery-status part (`dns; mx.example.com` ->
+/// `mx.example.com`).
+pub fn reporting_mta(msg: &Message) -> Option<String> {
+    msg.parts
+        .iter()
+        .filter(|p| p.depth == 0 && DSN_TYPES.contains(&p.content_type.as_str()))
+        .flat_map(|p| fields::parse_groups(&p.text))
+        .find_map(|g| fields::get(&g, "reporting-mta").map(strip_type))
+        .filter(|s| !s.is_empty())
+}
+
 fn looks_like_dsn_text(text: &str) -> bool {
     let mut final_rcpt = false;
     let mut action_or_status = false;
@@ -93,9 +104,7 @@ pub fn parse_fields(text: &str) -> Vec<Recipient> {
                     // Original-Recipient may follow Final-Recipient in the same block; it
                     // opens the next block only once this one has its Action or Status.
                     Some(b) => {
-                        b.original.is_some()
-                            || (b.final_rcpt.is_some()
-                                && (b.action.is_some() || b.status.is_some()))
+                        b.original.is_some() || (b.final_rcpt.is_some() && b.body_after_final)
                     }
                     None => true,
                 };
@@ -130,10 +139,16 @@ struct Block {
     diagnostic: Option<String>,
     remote_mta: Option<String>,
     will_retry: Option<String>,
+    /// Action or Status seen after Final-Recipient: a later Original-Recipient then opens
+    /// the next block (Amazon SES writes Action first, Original-Recipient after Final).
+    body_after_final: bool,
 }
 
 impl Block {
     fn set(&mut self, (name, value): &Field) {
+        if self.final_rcpt.is_some() && matches!(name.as_str(), "action" | "status") {
+            self.body_after_final = true;
+        }
         let slot = match name.as_str() {
             "final-recipient" => &mut self.final_rcpt,
             "original-recipient" => &mut self.original,
@@ -424,6 +439,15 @@ mod tests {
         assert_eq!(r[1].address, "b@example.com");
         assert_eq!(r[1].status.as_deref(), Some("4.2.2"));
         assert_eq!(kind_of(&r), Kind::Bounce);
+    }
+
+    #[test]
+    fn action_before_final_recipient() {
+        let t = "Reporting-MTA: dns; mx.example.com\n\nAction: failed\nFinal-Recipient: rfc822; a@example.com\nOriginal-Recipient: rfc822; a@example.com\nStatus: 5.1.1\n";
+        let r = parse_fields(t);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].action, Some(Action::Failed));
+        assert_eq!(r[0].status.as_deref(), Some("5.1.1"));
     }
 
     #[test]

@@ -5,20 +5,29 @@
 //! Order of evidence, strongest first:
 //! 1. the kind of the message (a complaint is `feedback`, a success DSN `delivered`);
 //! 2. a provider rule (`rhost.rs`): a code or text whose meaning at that provider is known;
-//! 3. a phrase of the diagnostic (`text.rs`), sender-side reasons before mailbox reasons;
+//! 3. a phrase of the diagnostic (`text.rs`), sender-side reasons before mailbox reasons,
+//!    then of the recipient's own paragraph in the human-readable notification (weak);
 //! 4. for a delay warning, `expired` (the message is still queued);
 //! 5. the enhanced status code (`status.rs`), from the Status field or else the text;
 //! 6. the SMTP reply code (`replycode.rs`);
-//! 7. `onhold` when there was a diagnostic nobody understood, `undefined` when there was none.
+//! 7. for a recipient with no diagnostic, what the notification says as a whole (weak);
+//! 8. `onhold` when there was a diagnostic nobody understood, `undefined` when there was none.
 //!
-//! Then the SMTP stage (`stage.rs`) refines a mailbox verdict: "user unknown" answered after
-//! DATA is a filter's verdict (`filtered`), and an unknown user or host in reply to MAIL FROM
-//! is about the sender (`rejected`). Every step that decided leaves an evidence string.
+//! Then the SMTP stage (`stage.rs`, from the diagnostic, the format, or the recipient's
+//! lines in the notification) refines a mailbox verdict: "user unknown" answered after DATA
+//! is a filter's verdict (`filtered`), and an unknown user or host in reply to MAIL FROM is
+//! about the sender (`rejected`), in reply to HELO about the sending host (`blocked`). Every
+//! step that decided leaves an evidence string.
 //!
 //! `hard` is true only for `userunknown`, `hostunknown`, `hasmoved`, and `notaccept`
 //! without a temporary (4xx) code, and only for a recipient whose delivery failed in a
-//! bounce. An unknown user needs an address-level proof: the recipient refused at RCPT TO, a
-//! 5.1.x status, a provider rule, or a mailbox-lookup phrase with a permanent code.
+//! bounce. An unknown user needs an address-level proof: the recipient refused at RCPT TO,
+//! a 5.1.x status, a provider rule, a format that is the recipient's own system, or a
+//! directory verdict ("not listed in Domino Directory"). Without one, the unknown-user text
+//! is reported as `filtered` (a refusal that may as well come from a filter, as Sisimai
+//! reads it) and nothing is suppressed; an X.7.x (policy) status is never such proof. A
+//! notification that names only a soft cause vetoes `hard`, and a format's own
+//! address-failure verdict yields when the remote reply names another cause.
 
 pub mod replycode;
 pub mod rhost;
@@ -98,6 +107,7 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
 
     let mut evidence = Vec::new();
     let mut address_proof = true;
+    let decided_here = rcpt.reason.is_none();
     match rcpt.reason {
         None => {
             let (reason, proof) = decide(rcpt.action, hints.kind, &facts, &mut evidence);
@@ -135,19 +145,31 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
         Some(_) => {}
     }
     let failed = hints.kind == Kind::Bounce && matches!(rcpt.action, Some(Action::Failed) | None);
-    let temporary = code.as_ref().is_some_and(Code::is_temporary)
-        || reply.as_deref().is_some_and(|r| r.starts_with('4'));
-    let would_be_hard = address_proof
-        && !temporary
-        && matches!(
-            rcpt.reason,
-            Some(Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept)
-        );
-    let would_be_hard = would_be_hard && !contradicted(hints.notification, &mut evidence);
+    let address_failure = rcpt.reason.is_some_and(is_address_failure);
+    let mut vetoed = false;
+    if address_failure && (address_proof || rcpt.hard == Some(true)) {
+        let said = Reply {
+            text: &text,
+            raw,
+            code: code.as_ref(),
+            reply: reply.as_deref(),
+            status: rcpt.status.as_deref(),
+        };
+        if let Some(told) = veto(&said, hints.notification, &mut evidence) {
+            vetoed = true;
+            // The reporting MTA's own words win over the address-failure reading, where
+            // the reason was ours to give.
+            if let (true, Some(told)) = (decided_here, told) {
+                rcpt.reason = Some(told);
+            }
+        }
+    }
+    let would_be_hard = address_failure && address_proof && !vetoed;
     match rcpt.hard {
-        // A format's own verdict stands, except that nothing outside a failed delivery of a
-        // bounce may ever suppress an address.
+        // Nothing outside a failed delivery of a bounce may ever suppress an address.
         Some(true) if !failed => rcpt.hard = if facts.delayed { None } else { Some(false) },
+        // A format's own hard verdict stands unless the reply itself speaks against it.
+        Some(true) if vetoed => rcpt.hard = Some(false),
         Some(_) => {}
         None if failed => rcpt.hard = Some(would_be_hard),
         None if facts.delayed && would_be_hard => rcpt.hard = None,
@@ -155,6 +177,53 @@ pub fn interpret(rcpt: &mut Recipient, hints: &Hints) {
     }
     rcpt.evidence.extend(evidence);
 }
+
+/// What a veto on `hard` reads of the recipient's reply.
+struct Reply<'a> {
+    text: &'a str,
+    raw: &'a str,
+    code: Option<&'a Code<'a>>,
+    reply: Option<&'a str>,
+    status: Option<&'a str>,
+}
+
+/// Whether the reply speaks against suppressing an address-failure verdict: a temporary
+/// code or wording, a code of its own that is not about the address under a Status field
+/// that is, or a notification that tells only a soft cause. `Some(told)` vetoes, with the
+/// notification's reason when it was the notification.
+fn veto(r: &Reply, notification: Option<&str>, ev: &mut Vec<String>) -> Option<Option<Reason>> {
+    // A 4xx code, or a reply that calls itself temporary ("550 5.1.1 mailbox temporarily
+    // unavailable"), is no proof of a permanent failure.
+    if r.code.is_some_and(Code::is_temporary)
+        || r.reply.is_some_and(|c| c.starts_with('4'))
+        || TEMPORARY.iter().any(|t| r.text.contains(t))
+    {
+        ev.push("not hard: temporary".into());
+        return Some(None);
+    }
+    // The remote reply's own code outranks the Status field the reporting MTA wrote: a
+    // 5.1.1 field over a reply saying 5.7.1 proves nothing about the address.
+    let field = r
+        .status
+        .and_then(|s| Code::parse(s.split_whitespace().next()?));
+    if let (Some(field), Some(own)) = (field, status::find_in(r.raw)) {
+        if field.rest != own.rest && !own.is_address_level() && !own.is_vague() {
+            ev.push(format!(
+                "not hard: the reply's own code {}.{} is not about the address",
+                own.class, own.rest
+            ));
+            return Some(None);
+        }
+    }
+    contradicted(notification, ev).map(Some)
+}
+
+/// Words by which a reply says it is not final. Sorted.
+const TEMPORARY: &[&str] = &[
+    "temporarily",     // "mailbox temporarily unavailable", "temporarily deferred"
+    "temporary",       // "temporary failure", "temporary local problem"
+    "try again later", // RFC 5321 4xx texts quoted with a 5xx code
+];
 
 /// Evidence of an unknown-user text read as `filtered` for want of proof.
 const UNPROVEN: &str = "no RCPT TO stage or X.1.x status";
@@ -175,44 +244,50 @@ const NOTIFICATION_PREFIX: usize = 4096;
 /// names only a soft cause (a full disk, a block) and no failure of the address itself, the
 /// two parts of the report disagree and the address is not suppressed (seen in
 /// rfc3464-01.eml: "Not enough disk space" above a DSN saying 5.1.1).
-fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> bool {
-    let Some(n) = notification else { return false };
-    let mut end = n.len().min(NOTIFICATION_PREFIX);
-    while !n.is_char_boundary(end) {
-        end -= 1;
-    }
-    let prefix = &n[..end];
-    // The answer depends on the notification alone: once per report, not per recipient.
-    let said = SOFT_NOTIFICATION.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        if cached.0 != prefix {
-            let n = text::normalize(prefix);
-            let said = if text::states_address_failure(&n) {
-                None
-            } else {
-                text::find(&n)
-            };
-            *cached = (prefix.to_string(), said);
-        }
-        cached.1
-    });
-    match said {
-        Some((reason, phrase)) => {
+fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> Option<Reason> {
+    match reading(notification?) {
+        (Some((reason, phrase)), false) => {
             ev.push(format!(
                 "not hard: the notification says {} (phrase {:?})",
                 reason.as_str(),
                 phrase.trim()
             ));
-            true
+            Some(reason)
         }
-        None => false,
+        _ => None,
     }
 }
 
+/// A phrase found: the reason of its table and the phrase.
+type Found = Option<(Reason, &'static str)>;
+
+/// What the start of a notification says as a whole: the first phrase found (in the
+/// decision order of `text.rs`) and whether it names a failure of an address anywhere.
+/// Depends on the notification alone, so it is read once per report, not per recipient.
+fn reading(notification: &str) -> (Found, bool) {
+    let mut end = notification.len().min(NOTIFICATION_PREFIX);
+    while !notification.is_char_boundary(end) {
+        end -= 1;
+    }
+    let prefix = &notification[..end];
+    READING.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != prefix {
+            let n = text::normalize(prefix);
+            *cached = (
+                prefix.to_string(),
+                text::find(&n),
+                text::states_address_failure(&n),
+            );
+        }
+        (cached.1, cached.2)
+    })
+}
+
 thread_local! {
-    /// The last notification prefix `contradicted` read, and the soft cause it states.
-    static SOFT_NOTIFICATION: std::cell::RefCell<(String, Option<(Reason, &'static str)>)> =
-        const { std::cell::RefCell::new((String::new(), None)) };
+    /// The last notification prefix `reading` read, and what it says.
+    static READING: std::cell::RefCell<(String, Found, bool)> =
+        const { std::cell::RefCell::new((String::new(), None, false)) };
 }
 
 /// Formats whose reports are written by the recipient's own mail system (a gateway or
@@ -239,11 +314,13 @@ struct Facts<'a> {
 /// states nothing (seen in rfc3464-65.eml: no Diagnostic-Code, Gmail's text says "the
 /// address couldn't be found").
 fn notification_phrase(f: &Facts) -> Option<(Reason, String, bool)> {
-    let para = stage::paragraph_for(f.notification?, f.address)?;
-    if let Some((reason, why)) = rhost::find(f.hosts, &para, f.code) {
-        return Some((reason, format!("rhost {why}"), true));
-    }
-    text::find(&para).map(|(reason, p)| (reason, format!("phrase {:?}", p.trim()), false))
+    let paragraphs = stage::paragraphs_for(f.notification?, f.address);
+    paragraphs.iter().find_map(|para| {
+        if let Some((reason, why)) = rhost::find(f.hosts, para, f.code) {
+            return Some((reason, format!("rhost {why}"), true));
+        }
+        text::find(para).map(|(reason, p)| (reason, format!("phrase {:?}", p.trim()), false))
+    })
 }
 
 /// The status code to interpret: the Status field unless it is missing or vague
@@ -289,8 +366,10 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         return (reason, true);
     }
     let mut weak = false;
+    let mut needs_code = false;
     let (reason, from_phrase) = if let Some((reason, phrase)) = text::find(f.text) {
         ev.push(format!("phrase {:?}", phrase.trim()));
+        needs_code = text::NEEDS_ADDRESS_CODE.contains(&phrase);
         (reason, true)
     } else if let Some((reason, why, strong)) = notification_phrase(f) {
         ev.push(format!("notification {why}"));
@@ -298,8 +377,9 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
             return (reason, true);
         }
         // The notification's paragraph is weaker than the recipient's own diagnostic:
-        // only a provider rule there proves an address dead.
-        weak = true;
+        // only a provider rule there, or a Status field saying the same, proves an
+        // address dead (seen in lhost-sendmail-42.eml: 5.1.2 and "host not found").
+        weak = f.code.and_then(status::reason) != Some(reason);
         (reason, true)
     } else if f.delayed {
         ev.push("action delayed".into());
@@ -311,6 +391,15 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         // Zoho "Mail rejected by destination domain").
         ev.push("status X.4.1 in a 5xx reply: refused by the destination".into());
         (Reason::Rejected, false)
+    } else if f.code.is_some_and(|c| c.rest == "3.0")
+        && f.hosts.remote_mta.is_empty()
+        && f.reply.is_none()
+    {
+        // "Other mail system status" with no remote host and no SMTP reply: the local
+        // delivery agent failed (seen in lhost-postfix-43.eml, Postfix local(8) "temporary
+        // failure").
+        ev.push("status X.3.0 with no remote MTA or reply: the local mailer".into());
+        (Reason::MailerError, false)
     } else if let Some(reason) = f.code.and_then(status::reason) {
         ev.push(format!(
             "status {}.{}",
@@ -321,9 +410,22 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
     } else if let Some(reason) = f.reply.and_then(replycode::reason) {
         ev.push(format!("reply {}", f.reply.unwrap_or("")));
         (reason, false)
-    } else if f.code.is_some_and(Code::is_temporary) && action == Some(Action::Failed) {
-        ev.push("temporary code in a final failure".into());
-        (Reason::Expired, false)
+    } else if let Some((reason, phrase)) = f
+        .text
+        .is_empty()
+        .then_some(f.notification)
+        .flatten()
+        .and_then(|n| reading(n).0)
+    {
+        // No diagnostic and no paragraph of its own: what the notification says as a
+        // whole (seen in rfc3464-04.eml, a Sendmail transcript naming procmail), never
+        // proof enough to suppress.
+        ev.push(format!(
+            "notification as a whole: phrase {:?}",
+            phrase.trim()
+        ));
+        weak = true;
+        (reason, true)
     } else if !f.text.is_empty() {
         ev.push("diagnostic not understood".into());
         (Reason::OnHold, false)
@@ -331,18 +433,40 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         ev.push("no diagnostic".into());
         (Reason::Undefined, false)
     };
-    let (reason, proof) = refine(reason, from_phrase, f, ev);
+    let (reason, mut proof) = refine(reason, from_phrase, f, ev);
+    let address_code = f.code.is_some_and(Code::is_address_level);
+    if proof && needs_code && !address_code {
+        ev.push("a generic phrase without an X.1.x status: not proof enough to suppress".into());
+        proof = false;
+    }
+    if proof && reason == Reason::HasMoved {
+        // "has moved" is said of servers too: only the codes for a moved mailbox prove it.
+        let moved_code = f
+            .code
+            .is_some_and(|c| matches!(c.rest, "1.6" | "7.17" | "7.18"));
+        if !(moved_code || f.reply == Some("551")) {
+            ev.push("no X.1.6 status or 551 reply: not proof enough to suppress".into());
+            proof = false;
+        }
+    }
     (reason, proof && !weak)
 }
 
 /// Apply the SMTP stage and the status detail to a mailbox verdict.
 fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) -> (Reason, bool) {
-    let address_code = f.code.is_some_and(|c| c.rest.starts_with("1."));
-    let mailbox_code = f.code.is_some_and(|c| c.rest.starts_with("2."));
+    let address_code = f.code.is_some_and(Code::is_address_level);
+    let mailbox_code = f.code.is_some_and(Code::is_mailbox_level);
     match reason {
         Reason::UserUnknown | Reason::HostUnknown if f.stage == Some(Stage::MailFrom) => {
             ev.push("stage MAIL FROM: the sender's address".into());
             (Reason::Rejected, false)
+        }
+        Reason::UserUnknown | Reason::HostUnknown
+            if matches!(f.stage, Some(Stage::Connect | Stage::Helo)) =>
+        {
+            // "Invalid domain name" in reply to HELO is about the sending host's name.
+            ev.push("stage connection/HELO: the sending host".into());
+            (Reason::Blocked, false)
         }
         Reason::UserUnknown => {
             if text::is_directory_verdict(f.text) {
@@ -372,6 +496,12 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
                     f.code.map_or("", |c| c.rest)
                 ));
                 return (Reason::Filtered, false);
+            }
+            if let Some(own) = status::find_in(f.text).filter(Code::is_policy_level) {
+                // A reply that itself carries a security/policy code (X.7.x) speaks of the
+                // message or the sender, not the mailbox: its unknown-user text is not proof.
+                ev.push(format!("reply code X.{}: policy, not address", own.rest));
+                return (reason, false);
             }
             if f.stage == Some(Stage::RcptTo) {
                 ev.push("stage RCPT TO".into());
@@ -597,7 +727,7 @@ mod tests {
             ..Hints::default()
         };
         interpret(&mut r, &hints);
-        assert_eq!((r.reason, r.hard), (Some(Reason::UserUnknown), Some(false)));
+        assert_eq!((r.reason, r.hard), (Some(Reason::MailboxFull), Some(false)));
         let mut r2 = Recipient {
             hard: None,
             reason: None,
@@ -690,6 +820,218 @@ mod tests {
             if !failed {
                 proptest::prop_assert_ne!(r.hard, Some(true));
             }
+        }
+    }
+
+    /// Diagnostics as real MTAs and providers write them (addresses and IPs replaced by
+    /// example ones): `(status, diagnostic, reason, hard)` for a failed recipient.
+    const REAL_WORLD: &[(Option<&str>, &str, Reason, bool)] = &[
+        (
+            Some("5.1.1"),
+            "host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@example.com>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "SMTP error from remote mail server after RCPT TO:<a@example.com>: 550 5.1.1 <a@example.com>... User unknown",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "unknown user: \"a\"",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "Sorry, no mailbox here by that name. (#5.1.1)",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.1"),
+            "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos (in reply to RCPT TO command)",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.1.10"),
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            Reason::UserUnknown,
+            true,
+        ),
+        (
+            Some("5.4.4"),
+            "Host or domain name not found. Name service error for name=example.net type=A: Host not found",
+            Reason::HostUnknown,
+            true,
+        ),
+        (
+            Some("4.4.3"),
+            "Host or domain name not found. Name service error for name=example.net type=MX: Host not found, try again",
+            Reason::NetworkError,
+            false,
+        ),
+        (
+            Some("5.1.2"),
+            "Sorry, I couldn't find any host named example.net. (#5.1.2)",
+            Reason::HostUnknown,
+            true,
+        ),
+        (
+            Some("5.4.4"),
+            "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+            Reason::NotAccept,
+            true,
+        ),
+        (Some("5.1.10"), "", Reason::NotAccept, true),
+        (
+            Some("5.1.6"),
+            "550 5.1.6 recipient no longer on server: a@example.com",
+            Reason::HasMoved,
+            true,
+        ),
+        (
+            Some("5.2.2"),
+            "552 5.2.2 <a@example.com>: user is over quota (in reply to RCPT TO command)",
+            Reason::MailboxFull,
+            false,
+        ),
+        (
+            Some("5.2.2"),
+            "The email account that you tried to reach is over quota.",
+            Reason::MailboxFull,
+            false,
+        ),
+        (
+            Some("5.2.1"),
+            "550-5.2.1 The email account that you tried to reach is disabled.",
+            Reason::Suspend,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org (in reply to RCPT TO command)",
+            Reason::Blocked,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "550 5.7.1 <a@example.com>: Relay access denied (in reply to RCPT TO command)",
+            Reason::NoRelaying,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "Sorry, that domain isn't in my list of allowed rcpthosts. (#5.7.1)",
+            Reason::NoRelaying,
+            false,
+        ),
+        (
+            Some("5.7.26"),
+            "550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy",
+            Reason::AuthFailure,
+            false,
+        ),
+        (
+            Some("5.7.25"),
+            "550-5.7.25 The IP address sending this message does not have a PTR record setup",
+            Reason::RequirePtr,
+            false,
+        ),
+        (
+            Some("4.7.0"),
+            "450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.9]",
+            Reason::RequirePtr,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "554 5.7.1 This message has been scored as spam with a probability of more than 90%",
+            Reason::SpamDetected,
+            false,
+        ),
+        (
+            Some("5.7.0"),
+            "554 5.7.0 Reject, id=12345-01 - INFECTED: Eicar-Test-Signature",
+            Reason::VirusDetected,
+            false,
+        ),
+        (
+            Some("5.3.4"),
+            "552 5.3.4 message size 30000000 exceeds size limit 10240000 of server mx.example.com",
+            Reason::MesgTooBig,
+            false,
+        ),
+        (
+            Some("4.4.7"),
+            "delivery temporarily suspended: connect to mx.example.com[192.0.2.1]:25: Connection timed out",
+            Reason::Expired,
+            false,
+        ),
+        (
+            Some("5.4.6"),
+            "mail for example.com loops back to myself",
+            Reason::NetworkError,
+            false,
+        ),
+        (
+            Some("5.3.0"),
+            "Command died with status 1: \"/usr/bin/procmail\"",
+            Reason::MailerError,
+            false,
+        ),
+        (
+            Some("5.1.8"),
+            "553 5.1.8 <s@example.net>... Domain of sender address s@example.net does not exist (in reply to MAIL FROM command)",
+            Reason::Rejected,
+            false,
+        ),
+        (
+            Some("4.3.2"),
+            "421 4.3.2 Too many connections from your IP address",
+            Reason::TooManyConn,
+            false,
+        ),
+        (
+            Some("5.5.2"),
+            "500 5.5.2 Syntax error, command unrecognized",
+            Reason::SyntaxError,
+            false,
+        ),
+        (
+            Some("5.7.9"),
+            "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.example.com/error-codes",
+            Reason::PolicyViolation,
+            false,
+        ),
+        (
+            Some("5.7.1"),
+            "550 5.7.1 Messages with multiple addresses in From: header are not accepted",
+            Reason::NotCompliantRfc,
+            false,
+        ),
+        (
+            Some("4.2.1"),
+            "421 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered",
+            Reason::Speeding,
+            false,
+        ),
+        (
+            Some("5.0.0"),
+            "550 Administrative prohibition",
+            Reason::PolicyViolation,
+            false,
+        ),
+    ];
+
+    #[test]
+    fn real_world_diagnostics() {
+        for (status, diag, reason, hard) in REAL_WORLD {
+            let got = bounce(*status, diag);
+            assert_eq!(got, (Some(*reason), Some(*hard)), "{status:?} {diag}");
         }
     }
 

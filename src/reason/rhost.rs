@@ -27,6 +27,7 @@ struct Rule {
 
 const AMAZON_SES_IN: &[&str] = &["inbound-smtp."];
 const AMAZON_SES_OUT: &[&str] = &["email-smtp.", "amazonses.com"];
+const APPLE: &[&str] = &["icloud.com", "me.com", "mac.com", "apple.com"];
 const COX: &[&str] = &["cox.net"];
 const FACEBOOK: &[&str] = &["facebook.com", "fb.com"];
 const FRANCEPTT: &[&str] = &["orange.fr", "wanadoo.fr", "laposte.net"];
@@ -35,241 +36,81 @@ const GOOGLE: &[&str] = &["google.com", "gmail.com", "googlemail.com"];
 const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "uqmobile.jp"];
 const LAPOSTE: &[&str] = &["laposte.net"];
 const MICROSOFT: &[&str] = &["outlook.com", "hotmail.", "live.com", "msn.com"];
-const YAHOO: &[&str] = &["yahoo.", "yahoodns.net", "aol.com"];
+const MIMECAST: &[&str] = &["mimecast.com"];
 const TENCENT: &[&str] = &["qq.com"];
+const YAHOO: &[&str] = &["yahoo.", "yahoodns.net", "aol.com"];
 
 /// The rules, grouped by provider (alphabetical), most specific first within a provider.
+#[rustfmt::skip]
 const RULES: &[Rule] = &[
     // Amazon SES receiving: "Mailbox does not exist" is the default text of the bounce
     // action of its customers' receipt rules (a filter); an address SES itself does not
     // take is refused with "mailbox unavailable". Seen in lhost-receivingses-01.eml.
-    Rule {
-        provider: "amazonses-inbound",
-        hosts: AMAZON_SES_IN,
-        needle: Needle::Phrase("mailbox does not exist"),
-        reason: Reason::Filtered,
-    },
+    Rule { provider: "amazonses-inbound", hosts: AMAZON_SES_IN, needle: Needle::Phrase("mailbox does not exist"), reason: Reason::Filtered },
     // Amazon SES refuses to send for a sender identity its customer has not verified:
     // the receiver is SES itself acting as the customer's relay. Seen in lhost-postfix-77.eml.
-    Rule {
-        provider: "amazonses",
-        hosts: AMAZON_SES_OUT,
-        needle: Needle::Phrase("address is not verified"),
-        reason: Reason::NoRelaying,
-    },
+    Rule { provider: "amazonses", hosts: AMAZON_SES_OUT, needle: Needle::Phrase("address is not verified"), reason: Reason::NoRelaying },
+    // Apple iCloud: CS01 / HM08 "Message rejected due to local policy".
+    Rule { provider: "apple", hosts: APPLE, needle: Needle::Phrase("[cs01]"), reason: Reason::PolicyViolation },
     // Cox publishes its rejection codes (CX...) with their meaning.
-    Rule {
-        provider: "cox",
-        hosts: COX,
-        needle: Needle::Phrase("cxbl"),
-        reason: Reason::Blocked,
-    },
-    Rule {
-        provider: "cox",
-        hosts: COX,
-        needle: Needle::Phrase("cxcnct"),
-        reason: Reason::TooManyConn,
-    },
-    Rule {
-        provider: "cox",
-        hosts: COX,
-        needle: Needle::Phrase("cxdns"),
-        reason: Reason::RequirePtr,
-    },
-    Rule {
-        provider: "cox",
-        hosts: COX,
-        needle: Needle::Phrase("cxmxrt"),
-        reason: Reason::TooManyConn,
-    },
-    Rule {
-        provider: "cox",
-        hosts: COX,
-        needle: Needle::Phrase("cxsndr"),
-        reason: Reason::Rejected,
-    },
+    Rule { provider: "cox", hosts: COX, needle: Needle::Phrase("cxbl"), reason: Reason::Blocked },
+    Rule { provider: "cox", hosts: COX, needle: Needle::Phrase("cxcnct"), reason: Reason::TooManyConn },
+    Rule { provider: "cox", hosts: COX, needle: Needle::Phrase("cxdns"), reason: Reason::RequirePtr },
+    Rule { provider: "cox", hosts: COX, needle: Needle::Phrase("cxmxrt"), reason: Reason::TooManyConn },
+    Rule { provider: "cox", hosts: COX, needle: Needle::Phrase("cxsndr"), reason: Reason::Rejected },
     // Facebook's response codes: RCP-P1 no such recipient, CON-T connection limits,
     // POL-P policy. Seen in rhost-facebook-04.eml.
-    Rule {
-        provider: "facebook",
-        hosts: FACEBOOK,
-        needle: Needle::Phrase("rcp-p1"),
-        reason: Reason::UserUnknown,
-    },
-    Rule {
-        provider: "facebook",
-        hosts: FACEBOOK,
-        needle: Needle::Phrase("con-t"),
-        reason: Reason::TooManyConn,
-    },
-    Rule {
-        provider: "facebook",
-        hosts: FACEBOOK,
-        needle: Needle::Phrase("pol-p"),
-        reason: Reason::PolicyViolation,
-    },
+    Rule { provider: "facebook", hosts: FACEBOOK, needle: Needle::Phrase("rcp-p1"), reason: Reason::UserUnknown },
+    Rule { provider: "facebook", hosts: FACEBOOK, needle: Needle::Phrase("con-t"), reason: Reason::TooManyConn },
+    Rule { provider: "facebook", hosts: FACEBOOK, needle: Needle::Phrase("pol-p"), reason: Reason::PolicyViolation },
     // Orange: OFR_506 "Mail rejete" is the content (spam) refusal. Seen in rhost-franceptt-03.eml.
-    Rule {
-        provider: "franceptt",
-        hosts: FRANCEPTT,
-        needle: Needle::Phrase("ofr_506"),
-        reason: Reason::SpamDetected,
-    },
+    Rule { provider: "franceptt", hosts: FRANCEPTT, needle: Needle::Phrase("ofr_506"), reason: Reason::SpamDetected },
     // GoDaddy IB codes: IB607 too many recipients an hour. Seen in rhost-godaddy-03.eml.
-    Rule {
-        provider: "godaddy",
-        hosts: GODADDY,
-        needle: Needle::Phrase("ib607"),
-        reason: Reason::Speeding,
-    },
+    Rule { provider: "godaddy", hosts: GODADDY, needle: Needle::Phrase("ib607"), reason: Reason::Speeding },
     // Gmail: X.2.1 with "inactive" is a disabled account, with "rate" a throttled one.
     // Seen in rhost-google-07.eml, lhost-postfix-59.eml.
-    Rule {
-        provider: "google",
-        hosts: GOOGLE,
-        needle: Needle::Phrase("account that you tried to reach is disabled"),
-        reason: Reason::Suspend,
-    },
-    Rule {
-        provider: "google",
-        hosts: GOOGLE,
-        needle: Needle::Phrase("account that you tried to reach is inactive"),
-        reason: Reason::Suspend,
-    },
-    Rule {
-        provider: "google",
-        hosts: GOOGLE,
-        needle: Needle::Phrase("receiving mail too quickly"),
-        reason: Reason::Speeding,
-    },
+    Rule { provider: "google", hosts: GOOGLE, needle: Needle::Phrase("account that you tried to reach is disabled"), reason: Reason::Suspend },
+    Rule { provider: "google", hosts: GOOGLE, needle: Needle::Phrase("account that you tried to reach is inactive"), reason: Reason::Suspend },
+    Rule { provider: "google", hosts: GOOGLE, needle: Needle::Phrase("receiving mail too quickly"), reason: Reason::Speeding },
     // Gmail relaying a remote refusal of the address itself ("Check for typos"), unlike its
     // vaguer "couldn't be found, or is unable to receive mail". Seen in rfc3464-65.eml.
-    Rule {
-        provider: "google",
-        hosts: GOOGLE,
-        needle: Needle::Phrase("address couldn't be found. check for typos"),
-        reason: Reason::UserUnknown,
-    },
+    Rule { provider: "google", hosts: GOOGLE, needle: Needle::Phrase("address couldn't be found. check for typos"), reason: Reason::UserUnknown },
     // KDDI (au) refuses an unknown mailbox at RCPT TO naming it ("550 <a@ezweb.ne.jp>: User
     // unknown"); its receive filter answers after DATA without the address (" : User
     // unknown", see text.rs). Seen in lhost-messagingserver-09.eml.
-    Rule {
-        provider: "kddi",
-        hosts: KDDI,
-        needle: Needle::Phrase(">: user unknown"),
-        reason: Reason::UserUnknown,
-    },
+    Rule { provider: "kddi", hosts: KDDI, needle: Needle::Phrase(">: user unknown"), reason: Reason::UserUnknown },
     // La Poste: LPN007_416 "Adresse destinataire invalide". Seen in rhost-franceptt-02.eml.
-    Rule {
-        provider: "laposte",
-        hosts: LAPOSTE,
-        needle: Needle::Phrase("adresse destinataire invalide"),
-        reason: Reason::UserUnknown,
-    },
+    Rule { provider: "laposte", hosts: LAPOSTE, needle: Needle::Phrase("adresse destinataire invalide"), reason: Reason::UserUnknown },
     // Exchange Online's directory-based edge blocking refuses a recipient the tenant does
     // not have with 5.4.1 "Recipient address rejected: Access denied" (seen in
     // rhost-microsoft-02.eml); Outlook.com answers an unknown account with RFC 5321's
     // "mailbox unavailable" (seen in rhost-outlook-08.eml).
-    Rule {
-        provider: "microsoft",
-        hosts: MICROSOFT,
-        needle: Needle::Phrase("recipient address rejected: access denied"),
-        reason: Reason::UserUnknown,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: MICROSOFT,
-        needle: Needle::Phrase("requested action not taken: mailbox unavailable"),
-        reason: Reason::UserUnknown,
-    },
+    Rule { provider: "microsoft", hosts: MICROSOFT, needle: Needle::Phrase("recipient address rejected: access denied"), reason: Reason::UserUnknown },
+    Rule { provider: "microsoft", hosts: MICROSOFT, needle: Needle::Phrase("requested action not taken: mailbox unavailable"), reason: Reason::UserUnknown },
     // Microsoft's own three-digit details (Exchange Online / Outlook.com NDR codes).
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("4.300"),
-        reason: Reason::Expired,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("4.310"),
-        reason: Reason::HostUnknown,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("4.312"),
-        reason: Reason::NetworkError,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("4.316"),
-        reason: Reason::Expired,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.509"),
-        reason: Reason::AuthFailure,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.515"),
-        reason: Reason::AuthFailure,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.606"),
-        reason: Reason::Blocked,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.650"),
-        reason: Reason::BadReputation,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.651"),
-        reason: Reason::BadReputation,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.708"),
-        reason: Reason::Blocked,
-    },
-    Rule {
-        provider: "microsoft",
-        hosts: &[],
-        needle: Needle::Status("7.750"),
-        reason: Reason::Blocked,
-    },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("4.300"), reason: Reason::Expired },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("4.310"), reason: Reason::HostUnknown },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("4.312"), reason: Reason::NetworkError },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("4.316"), reason: Reason::Expired },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.509"), reason: Reason::AuthFailure },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.511"), reason: Reason::Blocked },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.513"), reason: Reason::Blocked },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.515"), reason: Reason::AuthFailure },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.57"), reason: Reason::SecurityError },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.606"), reason: Reason::Blocked },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.650"), reason: Reason::BadReputation },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.651"), reason: Reason::BadReputation },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.708"), reason: Reason::Blocked },
+    Rule { provider: "microsoft", hosts: &[], needle: Needle::Status("7.750"), reason: Reason::Blocked },
+    // Mimecast's anti-spoofing policy refuses mail that claims a protected domain
+    // without passing its authentication checks.
+    Rule { provider: "mimecast", hosts: MIMECAST, needle: Needle::Phrase("anti-spoofing"), reason: Reason::AuthFailure },
+    // Tencent QQ Mail. Seen in rhost-tencent-01.eml.
+    Rule { provider: "tencent", hosts: TENCENT, needle: Needle::Phrase("domain frequency limited"), reason: Reason::TooManyConn },
+    Rule { provider: "tencent", hosts: TENCENT, needle: Needle::Phrase("mail content denied"), reason: Reason::SpamDetected },
     // Yahoo answers an unknown account after DATA, with its own words. Seen in
     // rhost-yahooinc-03.eml.
-    Rule {
-        provider: "yahoo",
-        hosts: YAHOO,
-        needle: Needle::Phrase("user doesn't have a yahoo"),
-        reason: Reason::UserUnknown,
-    },
-    // Tencent QQ Mail. Seen in rhost-tencent-01.eml.
-    Rule {
-        provider: "tencent",
-        hosts: TENCENT,
-        needle: Needle::Phrase("domain frequency limited"),
-        reason: Reason::TooManyConn,
-    },
-    Rule {
-        provider: "tencent",
-        hosts: TENCENT,
-        needle: Needle::Phrase("mail content denied"),
-        reason: Reason::SpamDetected,
-    },
+    Rule { provider: "yahoo", hosts: YAHOO, needle: Needle::Phrase("user doesn't have a yahoo"), reason: Reason::UserUnknown },
 ];
 
 /// Providers that answer every recipient only after the whole message was sent, so their
@@ -287,11 +128,33 @@ pub struct Hosts<'a> {
 
 impl Hosts<'_> {
     fn any(&self, fragments: &[&str]) -> bool {
-        fragments.iter().any(|f| {
-            [self.remote_mta, self.reporting_mta, self.recipient_domain]
-                .iter()
-                .any(|h| !h.is_empty() && h.contains(f))
-        })
+        [self.remote_mta, self.reporting_mta, self.recipient_domain]
+            .iter()
+            .map(|h| host_name(h))
+            .filter(|h| !h.is_empty())
+            .any(|h| fragments.iter().any(|f| on_label_boundary(h, f)))
+    }
+}
+
+/// The host name of a Remote-MTA-like value: `lsean.ezweb.ne.jp. (27.85.176.228, ...)` ->
+/// `lsean.ezweb.ne.jp`.
+fn host_name(value: &str) -> &str {
+    value
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c| matches!(c, '[' | ']' | '(' | ')' | '<' | '>'))
+        .trim_end_matches('.')
+}
+
+/// `fragment` names whole DNS labels of `host`: `ezweb.ne.jp` matches `lsean.ezweb.ne.jp`
+/// but `au.com` does not match `beau.com`; a fragment ending in a dot (`hotmail.`) is a
+/// leading label (`mx.hotmail.com`, `hotmail.co.jp`).
+fn on_label_boundary(host: &str, fragment: &str) -> bool {
+    if fragment.ends_with('.') {
+        host.starts_with(fragment) || host.contains(&format!(".{fragment}"))
+    } else {
+        host == fragment || host.ends_with(&format!(".{fragment}"))
     }
 }
 
@@ -347,6 +210,58 @@ mod tests {
             find(&godaddy, text, None).map(|g| g.0),
             Some(Reason::Speeding)
         );
+    }
+
+    #[test]
+    fn ses_inbound_bounce_action_is_a_filter() {
+        let ses = Hosts {
+            reporting_mta: "inbound-smtp.us-west-2.amazonaws.com",
+            ..Hosts::default()
+        };
+        let code = Code::parse("5.1.1").unwrap();
+        let got = find(&ses, "550 5.1.1 mailbox does not exist", Some(&code));
+        assert_eq!(got.map(|g| g.0), Some(Reason::Filtered));
+        assert!(
+            find(
+                &ses,
+                "550 5.1.1 requested action not taken: mailbox unavailable",
+                Some(&code)
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn yahoo_names_an_unknown_account_after_data() {
+        let yahoo = Hosts {
+            remote_mta: "mta6.am0.yahoodns.net",
+            ..Hosts::default()
+        };
+        let text =
+            "554 delivery error: dd this user doesn't have a yahoo.com account (a@yahoo.com) [0]";
+        assert_eq!(
+            find(&yahoo, text, None).map(|g| g.0),
+            Some(Reason::UserUnknown)
+        );
+    }
+
+    #[test]
+    fn hosts_match_on_label_boundaries() {
+        assert!(on_label_boundary("lsean.ezweb.ne.jp", "ezweb.ne.jp"));
+        assert!(!on_label_boundary("beau.com", "au.com"));
+        assert!(on_label_boundary(
+            "blu004-omc3s20.o.hotmail.com",
+            "hotmail."
+        ));
+        assert!(on_label_boundary(
+            "inbound-smtp.us-west-2.amazonaws.com",
+            "inbound-smtp."
+        ));
+        assert_eq!(
+            host_name("lsean.ezweb.ne.jp. (27.85.176.228, the server)"),
+            "lsean.ezweb.ne.jp"
+        );
+        assert_eq!(host_name("[192.0.2.1]"), "192.0.2.1");
     }
 
     #[test]

@@ -49,12 +49,14 @@ const HELO: &[&str] = &[
     "while performing the helo handshake", // seen in lhost-postfix-56.eml
 ];
 const MAILFROM: &[&str] = &[
-    "[mail_from]",                   // seen in lhost-yahoo-11.eml
-    "after mail from",               // seen in lhost-exim-50.eml
-    "for mail from command",         // 1&1 / GMX wording
+    "(state 6)",   // Gmail's SMTP-client state after MAIL FROM, seen in lhost-gmail-07.eml
+    "[mail_from]", // seen in lhost-yahoo-11.eml
+    "after mail from", // seen in lhost-exim-50.eml
+    "for mail from command", // 1&1 / GMX wording
     "in reply to mail from command", // seen in lhost-postfix-10.eml
 ];
 const RCPTTO: &[&str] = &[
+    "(state 14)",                         // Gmail's SMTP-client state after RCPT TO
     "[rcpt_to]",                          // seen in lhost-yahoo-01.eml
     "after rcpt command",                 // seen in lhost-gmx-03.eml
     "after rcpt to",                      // seen in lhost-exim-02.eml
@@ -67,6 +69,9 @@ const RCPTTO: &[&str] = &[
     "smtp:rcpt",                          // seen in lhost-x3-01.eml
 ];
 const DATA: &[&str] = &[
+    "(state 15)",                      // Gmail's SMTP-client states after DATA
+    "(state 17)",                      // Gmail
+    "(state 18)",                      // Gmail, seen in lhost-gmail-03.eml
     "after data",                      // Exim
     "after end of data",               // seen in lhost-mailru-07.eml
     "did not like our data",           // DragonFly
@@ -76,6 +81,7 @@ const DATA: &[&str] = &[
     "for text command",                // seen in lhost-einsundeins-03.eml
     "in reply to data command",        // seen in lhost-postfix-41.eml
     "in reply to end of data command", // seen in lhost-postfix-35.eml
+    "rejected after data",             // Exim ACL wording
 ];
 
 /// The stage named in a lower-cased diagnostic. When several are named (a transcript),
@@ -214,14 +220,17 @@ fn paragraph(window: &str) -> String {
     para.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The explanation the notification gives for one recipient, for a diagnostic that says
-/// nothing: the paragraph after the first mention of the address outside a transcript.
-pub fn paragraph_for(notification: &str, address: &str) -> Option<String> {
+/// The explanations the notification gives for one recipient, for a diagnostic that says
+/// nothing: the paragraph after each mention of the address outside a `>>>` command line
+/// (a Sendmail report names the address in its error list, then again in the transcript
+/// with the cause: `<a@example.jp>... Deferred: Connection refused by mx.example.jp.`).
+pub fn paragraphs_for(notification: &str, address: &str) -> Vec<String> {
     occurrences(notification, address)
         .into_iter()
-        .find(|(head, _)| !head.contains(">>>"))
+        .filter(|(head, _)| !head.contains(">>>"))
         .map(|(_, tail)| paragraph(&tail))
         .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// The stage for one recipient in the human-readable notification of a bounce (the text
@@ -318,6 +327,22 @@ mod tests {
         assert_eq!(find("550 user unknown"), None);
         assert_eq!(Stage::parse("RCPT TO"), Some(Stage::RcptTo));
         assert_eq!(Stage::parse("end of DATA"), Some(Stage::Data));
+    }
+
+    #[test]
+    fn finds_a_recipients_paragraph() {
+        let gmail = "** Address not found **\n\nYour message wasn't delivered to a@example.it because the address couldn't be found. Check for typos.\n\nThe response was:\n";
+        let para = paragraphs_for(gmail, "A@example.it").remove(0);
+        assert!(
+            para.starts_with("because the address couldn't be found"),
+            "{para}"
+        );
+        assert!(!para.contains("the response was"), "{para}");
+        assert!(paragraphs_for(gmail, "b@example.it").is_empty());
+        // A long notification goes through the shared index.
+        let mut long = "x".repeat(SHORT + 10);
+        long.push_str("\n<c@example.org>: host mx.example.org said: 550 5.1.1 unknown (in reply to RCPT TO command)\n");
+        assert_eq!(find_for(&long, "c@example.org"), Some(Stage::RcptTo));
     }
 
     #[test]

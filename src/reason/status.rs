@@ -121,6 +121,23 @@ impl<'a> Code<'a> {
     pub fn is_temporary(&self) -> bool {
         self.class == 4
     }
+
+    /// Subject 1, addressing status (RFC 3463 section 3.2), about the recipient's address:
+    /// an unknown-user text under it is about that address. X.1.7 and X.1.8 speak of the
+    /// sender's address and are left out.
+    pub fn is_address_level(&self) -> bool {
+        self.rest.starts_with("1.") && !matches!(self.rest, "1.7" | "1.8")
+    }
+
+    /// Subject 2, mailbox status: the address exists, its mailbox has a condition.
+    pub fn is_mailbox_level(&self) -> bool {
+        self.rest.starts_with("2.")
+    }
+
+    /// Subject 7, security or policy status: about the message or the sender.
+    pub fn is_policy_level(&self) -> bool {
+        self.rest.starts_with("7.")
+    }
 }
 
 /// The first enhanced status code in free text (`550 5.1.1 <a@b>... User unknown`,
@@ -131,7 +148,8 @@ pub fn find_in(text: &str) -> Option<Code<'_>> {
     while i < bytes.len() {
         let b = bytes[i];
         let boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'.');
-        if boundary && matches!(b, b'2' | b'4' | b'5') && bytes.get(i + 1) == Some(&b'.') {
+        // Only failure classes: "2.5.1" in free text is more often a version number.
+        if boundary && matches!(b, b'4' | b'5') && bytes.get(i + 1) == Some(&b'.') {
             let end = text[i..]
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .map_or(text.len(), |n| i + n);
@@ -200,5 +218,6 @@ mod tests {
         );
         assert_eq!(find_in("relay 192.0.2.5.1 said"), None);
         assert_eq!(find_in("no code here"), None);
+        assert_eq!(find_in("MailServer 2.5.1 says no"), None);
     }
 }

@@ -6,8 +6,11 @@
 //! that "550 5.1.1 ... listed at Spamhaus" is read as a block and never suppresses a good
 //! address; "mailbox full" comes before "user unknown" for the same reason.
 //!
-//! A phrase is a lower-case literal; a ` * ` inside it stands for any text in between
-//! (`"host * not found"`). Each table is sorted; each line says where the phrase was seen.
+//! A phrase is a lower-case literal; a ` * ` inside it stands for up to 64 bytes of any text
+//! (`"host * not found"`). Reply codes that prefix the continuation lines of a multi-line
+//! SMTP reply are folded away first, so a phrase broken across reply lines still matches.
+//! Each table is sorted; each line says where the phrase was seen (a corpus file, an MTA or
+//! provider whose wording it is, or an RFC).
 
 use crate::classify::verdict::Reason;
 
@@ -60,9 +63,11 @@ const AUTHFAILURE: &[&str] = &[
     "is not allowed to send from", // seen in lhost-office365-03.eml
     "not allowed to send mail from", // common SPF rejection wording
     "per dmarc policy",         // seen in lhost-postfix-73.eml
-    "spf check failed",         // common policyd-spf text
-    "spf validation",           // RFC 7372 wording of 5.7.23 / 5.7.24
-    "unauthenticated email",    // seen in lhost-qmail-14.eml (Gmail)
+    "sender is unauthenticated", // Gmail wording
+    "sender policy framework", // MessageLabs "553-SPF (Sender Policy Framework) domain authentication fail"
+    "spf check failed",        // common policyd-spf text
+    "spf validation",          // RFC 7372 wording of 5.7.23 / 5.7.24
+    "unauthenticated email",   // seen in lhost-qmail-14.eml (Gmail)
 ];
 
 /// The sending IP address has no (or a mismatching) reverse DNS name.
@@ -96,6 +101,8 @@ const BADREPUTATION: &[&str] = &[
 const SPEEDING: &[&str] = &[
     "has sent to too many recipients", // seen in rhost-godaddy-03.eml
     "receiving mail at a rate",        // seen in lhost-postfix-59.eml (Gmail)
+    "sending limit exceeded",          // common wording
+    "sending quota exceeded",          // Gmail "Daily user sending quota exceeded"
     "sending rate",                    // common wording
 ];
 
@@ -112,16 +119,17 @@ const TOOMANYCONN: &[&str] = &[
 
 /// The contacted server is not the recipient's and does not relay.
 const NORELAYING: &[&str] = &[
-    "insecure mail relay",     // seen in lhost-v5sendmail-06.eml
-    "no relaying",             // seen in lhost-dragonfly-15.eml
-    "not configured to relay", // seen in lhost-postfix-44.eml
-    "not permitted to relay",  // common wording
-    "relay access denied",     // seen in lhost-sendmail-07.eml (Postfix)
-    "relay not permitted",     // common Exim/Exchange wording
-    "relaying denied",         // Sendmail "Relaying denied"
-    "relaying not allowed",    // common wording
-    "unable to relay",         // seen in lhost-mimecast-02.eml (Exchange 5.7.54)
-    "we do not relay",         // common wording
+    "insecure mail relay",                   // seen in lhost-v5sendmail-06.eml
+    "isn't in my list of allowed rcpthosts", // qmail-smtpd (#5.7.1)
+    "no relaying",                           // seen in lhost-dragonfly-15.eml
+    "not configured to relay",               // seen in lhost-postfix-44.eml
+    "not permitted to relay",                // common wording
+    "relay access denied",                   // seen in lhost-sendmail-07.eml (Postfix)
+    "relay not permitted",                   // common Exim/Exchange wording
+    "relaying denied",                       // Sendmail "Relaying denied"
+    "relaying not allowed",                  // common wording
+    "unable to relay",                       // seen in lhost-mimecast-02.eml (Exchange 5.7.54)
+    "we do not relay",                       // common wording
 ];
 
 /// A virus or other malware was found in the message.
@@ -140,6 +148,7 @@ const SPAMDETECTED: &[&str] = &[
     "detected as spam",         // common wording
     "flagged as spam",          // seen in rhost-zoho-03.eml
     "identified as spam",       // common wording
+    "likely unsolicited mail",  // Gmail wording
     "looks like spam",          // common wording
     "message content rejected", // seen in lhost-barracuda-01.eml, lhost-sendmail-38.eml
     "rejected as spam",         // common wording
@@ -154,24 +163,30 @@ const SPAMDETECTED: &[&str] = &[
 
 /// The sending host is refused as such (block list, policy on connection).
 const BLOCKED: &[&str] = &[
-    "banned sending ip",         // seen in rhost-microsoft-01.eml
-    "blacklisted",               // seen in lhost-sendmail-33.eml
-    "block list",                // seen in lhost-exim-54.eml
-    "blocked for spam",          // seen in rhost-franceptt-06.eml
-    "blocked using",             // seen in lhost-amazonses-14.eml (Postfix reject_rbl_client)
-    "blocklist",                 // common wording
-    "but my name was rejected",  // seen in lhost-qmail-04.eml
-    "client host blocked",       // seen in rhost-franceptt-06.eml
-    "connection refused",        // seen in lhost-sendmail-21.eml
-    "dnsbl",                     // seen in lhost-amazonses-16.eml
-    "is on our block",           // common wording
-    "listed in spamhaus",        // seen in lhost-postfix-80.eml
+    "banned sending ip",                     // seen in rhost-microsoft-01.eml
+    "blacklisted",                           // seen in lhost-sendmail-33.eml
+    "block list",                            // seen in lhost-exim-54.eml
+    "blocked for spam",                      // seen in rhost-franceptt-06.eml
+    "blocked using", // seen in lhost-amazonses-14.eml (Postfix reject_rbl_client)
+    "blocklist",     // common wording
+    "but my name was rejected", // seen in lhost-qmail-04.eml
+    "client host blocked", // seen in rhost-franceptt-06.eml
+    "connection refused", // seen in lhost-sendmail-21.eml
+    "connection rejected by policy", // MessageLabs "501 Connection rejected by policy"
+    "dnsbl",         // seen in lhost-amazonses-16.eml
+    "helo command rejected", // Postfix smtpd_helo_restrictions
+    "is on our block", // common wording
+    "listed in spamhaus", // seen in lhost-postfix-80.eml
     "not accepting connections", // seen in lhost-sendmail-56.eml
-    "open relay",                // seen in lhost-v5sendmail-07.eml
-    "refused to talk to me",     // seen in lhost-postfix-49.eml (Postfix on a refused greeting)
-    "smtp server of your isp",   // seen in lhost-exim-01.eml
-    "spamcop",                   // common block list
-    "spamhaus",                  // seen in lhost-postfix-80.eml
+    "not authorized to send email directly", // Gmail wording for an unauthorized sending IP
+    "not in whitelist", // Google Workspace "IP not in whitelist for RCPT domain"
+    "open relay",    // seen in lhost-v5sendmail-07.eml
+    "permanently deferred", // Yahoo TS03 wording
+    "refused to talk to me", // seen in lhost-postfix-49.eml (Postfix on a refused greeting)
+    "smtp server of your isp", // seen in lhost-exim-01.eml
+    "spamcop",       // common block list
+    "spamhaus",      // seen in lhost-postfix-80.eml
+    "unusual rate of unsolicited mail", // Gmail wording
 ];
 
 /// The envelope sender (MAIL FROM address or domain) was refused.
@@ -205,6 +220,7 @@ const SECURITYERROR: &[&str] = &[
 
 /// The message breaks the message-format RFCs.
 const NOTCOMPLIANTRFC: &[&str] = &[
+    "missing a valid message-id", // Gmail wording
     "multiple addresses in from", // seen in lhost-postfix-29.eml (Gmail)
     "not rfc 5322 compliant",     // Gmail wording
     "rfc 5322",                   // common wording
@@ -222,10 +238,13 @@ const CONTENTERROR: &[&str] = &[
 
 /// A local rule of the receiver other than spam.
 const POLICYVIOLATION: &[&str] = &[
+    "administrative prohibition",                  // Exim default ACL denial
     "content presents a potential", // seen in lhost-sendmail-34.eml (Gmail, first line only)
     "content presents a potential security issue", // seen in lhost-sendmail-31.eml (Gmail)
+    "does not allow external forwarding", // Exchange Online 5.7.520
     "header error",                 // seen in lhost-exim-03.eml, lhost-sendmail-09.eml
     "host network not allowed",     // seen in rhost-mimecast-01.eml
+    "local policy",                 // common wording
     "message not allowed",          // seen in lhost-postfix-68.eml
     "policy reasons",               // seen in lhost-postfix-69.eml, rfc3464-03.eml
     "policy violation",             // seen in lhost-postfix-51.eml
@@ -246,28 +265,36 @@ const SUSPEND: &[&str] = &[
     "account has been disabled", // seen in lhost-x2-02.eml
     "account is disabled",       // seen in lhost-ezweb-03.eml
     "account is inactive",       // common wording
+    "account suspended",         // common wording (not Postfix's "delivery temporarily suspended")
     "disabled recipient",        // seen in lhost-sendmail-35.eml
+    "has been suspended",        // common wording
+    "inactive email address",    // Apple iCloud wording
     "is inactive",               // seen in rhost-google-07.eml
     "is no longer in use",       // seen in rfc3834-06.eml
     "mailbox disabled",          // RFC 3463 wording of 5.2.1
     "mailbox is disabled",       // common wording
-    "suspended",                 // common wording
+    "mailbox suspended",         // common wording
     "temporarily locked",        // common spelling of the above
     "temporary locked",          // seen in lhost-amazonses-19.eml
 ];
 
 /// The recipient's mailbox is over its quota.
 const MAILBOXFULL: &[&str] = &[
-    "exceeded the local limit", // seen in lhost-biglobe-01.eml
-    "exceeds allowed size",     // seen in lhost-imailserver-02.eml
-    "inbox is full",            // common wording
-    "mailbox full",             // seen in lhost-opensmtpd-02.eml
-    "mailbox is full",          // seen in lhost-kddi-01.eml, rfc3464-38.eml
-    "not enough disk space",    // seen in rfc3464-01.eml
-    "out of storage space",     // seen in rhost-google-05.eml
-    "over quota",               // seen in lhost-x2-04.eml, lhost-messagingserver-12.eml
-    "quota exceeded",           // seen in rfc3464-09.eml
-    "storage quota",            // seen in lhost-gmail-19.eml
+    "error writing message: file too large", // Postfix local(8) mailbox_size_limit
+    "exceeded * quota",                      // "mailbox has exceeded its quota"
+    "exceeded the local limit",              // seen in lhost-biglobe-01.eml
+    "exceeds allowed size",                  // seen in lhost-imailserver-02.eml
+    "inbox is full",                         // common wording
+    "mailbox full",                          // seen in lhost-opensmtpd-02.eml
+    "mailbox is full",                       // seen in lhost-kddi-01.eml, rfc3464-38.eml
+    "not enough disk space",                 // seen in rfc3464-01.eml
+    "out of storage space",                  // seen in rhost-google-05.eml
+    "over quota",             // seen in lhost-x2-04.eml, lhost-messagingserver-12.eml
+    "over the allowed quota", // qmail/vpopmail (#5.2.2)
+    "quota * exceeded",       // "quota has been exceeded"
+    "quota exceeded",         // seen in rfc3464-09.eml
+    "quota reached",          // common wording
+    "storage quota",          // seen in lhost-gmail-19.eml
 ];
 
 /// The message is larger than this recipient's limit.
@@ -278,17 +305,20 @@ const EXCEEDLIMIT: &[&str] = &[
 
 /// The message is larger than the system accepts.
 const MESGTOOBIG: &[&str] = &[
-    "message too big",     // common wording
-    "message too large",   // seen in lhost-receivingses-05.eml
+    "exceeds size limit", // Postfix "message size N exceeds size limit N of server"
+    "message size exceeds maximum", // Exim wording
+    "message too big",    // common wording
+    "message too large",  // seen in lhost-receivingses-05.eml
     "size limit exceeded", // seen in lhost-einsundeins-02.eml
 ];
 
 /// The final delivery program on the receiving host failed.
 const MAILERERROR: &[&str] = &[
-    "command died with status", // Postfix local(8) pipe failure
-    "operating system error",   // seen in lhost-sendmail-55.eml
-    "pipe to |",                // seen in lhost-exim-53.eml
-    "procmail",                 // seen in lhost-postfix-01.eml, rfc3464-04.eml
+    "command died with status",    // Postfix local(8) pipe failure
+    "command time limit exceeded", // Postfix pipe(8)/local(8)
+    "operating system error",      // seen in lhost-sendmail-55.eml
+    "pipe to |",                   // seen in lhost-exim-53.eml
+    "procmail",                    // seen in lhost-postfix-01.eml, rfc3464-04.eml
 ];
 
 /// The destination takes no mail at all (null MX, no MX).
@@ -310,16 +340,19 @@ const NETWORKERROR_DNS: &[&str] = &[
 
 /// The recipient's domain does not exist or cannot be routed.
 const HOSTUNKNOWN: &[&str] = &[
-    "domain does not exist",         // seen in lhost-opensmtpd-03.eml
-    "domain is not reachable",       // seen in lhost-outlook-03.eml
-    "host * not found",              // seen in lhost-dragonfly-04.eml
-    "host or domain name not found", // seen in lhost-postfix-06.eml
-    "host unknown",                  // seen in lhost-sendmail-15.eml
-    "illegal host/domain name",      // seen in lhost-messagingserver-05.eml
-    "invalid domain",                // seen in lhost-amazonses-18.eml
-    "no such domain",                // seen in lhost-courier-04.eml
-    "unknown host",                  // common wording
-    "unrouteable address",           // seen in lhost-mailru-06.eml (Exim)
+    "couldn't find any host named",           // qmail-remote (#5.1.2)
+    "domain does not exist",                  // seen in lhost-opensmtpd-03.eml
+    "domain is not reachable",                // seen in lhost-outlook-03.eml
+    "host * not found",                       // seen in lhost-dragonfly-04.eml
+    "host or domain name not found",          // seen in lhost-postfix-06.eml
+    "host unknown",                           // seen in lhost-sendmail-15.eml
+    "illegal host/domain name",               // seen in lhost-messagingserver-05.eml
+    "invalid domain",                         // seen in lhost-amazonses-18.eml
+    "mx records point to non-existent hosts", // Exim wording
+    "no such domain",                         // seen in lhost-courier-04.eml
+    "recipient address rejected: domain not found", // Postfix reject_unknown_recipient_domain
+    "unknown host",                           // common wording
+    "unrouteable address",                    // seen in lhost-mailru-06.eml (Exim)
 ];
 
 /// The mailbox (local part) does not exist.
@@ -333,30 +366,39 @@ const USERUNKNOWN: &[&str] = &[
     "invalid recipient",                              // common wording
     "mailbox does not exist",                         // seen in lhost-receivingses-01.eml
     "mailbox not found",                              // seen in lhost-v5sendmail-05.eml
-    "mailbox unknown",                                // common wording
-    "no mailbox here by that name",                   // qmail-send
-    "no such mailbox",                                // common wording
-    "no such recipient",                              // common wording
-    "no such user",                                   // seen in lhost-verizon-02.eml
-    "not a valid mailbox",                            // common wording
-    "not listed in domino directory",                 // seen in lhost-domino-01.eml
-    "not listed in public name & address book",       // seen in lhost-notes-03.eml
-    "recipient name is not recognized",               // seen in lhost-exchange2003-02.eml
-    "recipient not found",                            // seen in rhost-microsoft-03.eml
-    "recipient unknown",                              // common wording
-    "recipientnotfound",                              // seen in rhost-microsoft-03.eml
-    "recipnotfound",                                  // seen in lhost-exchange2007-01.eml
-    "unknown local part",                             // Exim
-    "unknown recipient",                              // common wording
-    "unknown user",                                   // seen in lhost-mcafee-01.eml
-    "user does not exist",                            // common wording
-    "user doesn't exist",                             // common wording
+    "mailbox unavailable", // RFC 5321 550 text, seen in lhost-zoho-03.eml
+    "mailbox unknown",     // common wording
+    "no mailbox here by that name", // qmail-send
+    "no such mailbox",     // common wording
+    "no such recipient",   // common wording
+    "no such user",        // seen in lhost-verizon-02.eml
+    "not a valid mailbox", // common wording
+    "not listed in domino directory", // seen in lhost-domino-01.eml
+    "not listed in public name & address book", // seen in lhost-notes-03.eml
+    "recipient name is not recognized", // seen in lhost-exchange2003-02.eml
+    "recipient not found", // seen in rhost-microsoft-03.eml
+    "recipient unknown",   // common wording
+    "recipientnotfound",   // seen in rhost-microsoft-03.eml
+    "recipnotfound",       // seen in lhost-exchange2007-01.eml
+    "unknown local part",  // Exim
+    "unknown local-part",  // Exim "unknown local-part \"x\" in domain"
+    "unknown recipient",   // common wording
+    "unknown user",        // seen in lhost-mcafee-01.eml
+    "user does not exist", // common wording
+    "user doesn't exist",  // common wording
     "user doesn't have a", // seen in lhost-x2-01.eml (Yahoo/qmail "doesn't have a ... account")
     "user not exist",      // seen in lhost-mcafee-05.eml
     "user not found",      // seen in lhost-postfix-76.eml
     "user unknown",        // seen in lhost-postfix-02.eml
     "ディレクトリには見つかりません", // seen in lhost-domino-02.eml ("not found in the Domino directory")
     "ディレクトリのリストにありません", // seen in lhost-notes-02.eml ("not in the directory list")
+];
+
+/// Unknown-mailbox phrases too generic to prove anything without an X.1.x status: RFC
+/// 5321's 550 text covers "mailbox not found, no access, or command rejected for policy
+/// reasons". Sorted.
+pub const NEEDS_ADDRESS_CODE: &[&str] = &[
+    "mailbox unavailable", // RFC 5321 550 text
 ];
 
 /// Unknown-mailbox verdicts written by the recipient's own mail system after a lookup in its
@@ -405,10 +447,13 @@ const SYSTEMERROR: &[&str] = &[
 /// Network trouble: routing loops, unreachable hosts, DNS failures.
 const NETWORKERROR: &[&str] = &[
     "dns error",                                   // seen in rfc3464-53.eml (Gmail)
+    "forwarding loop",                             // Postfix "mail forwarding loop for"
     "hop count exceeded",                          // seen in lhost-domino-03.eml
     "lookup failure",                              // seen in lhost-sendmail-11.eml
+    "loops back to me",                            // Sendmail/Postfix MX misconfiguration
     "lost connection",                             // seen in lhost-postfix-56.eml
     "mail loop",                                   // common wording
+    "message is looping",                          // qmail (#5.4.6)
     "network error",                               // seen in lhost-opensmtpd-04.eml
     "no route to host",                            // seen in rfc3464-34.eml
     "routing loop",                                // seen in lhost-domino-03.eml
@@ -419,7 +464,9 @@ const NETWORKERROR: &[&str] = &[
 /// The message stayed queued too long and was (or is about to be) given up.
 const EXPIRED: &[&str] = &[
     "all hosts have been failing",            // seen in lhost-exim-08.eml
+    "cannot send message for",                // Sendmail final expiry
     "could not deliver for the last",         // seen in lhost-dragonfly-29.eml
+    "could not send message for past",        // Sendmail delay warning
     "delivery failed * attempts",             // seen in lhost-imailserver-04.eml
     "did not accept our requests to connect", // seen in rhost-gsuite-07.eml
     "envelope expired",                       // seen in lhost-opensmtpd-05.eml
@@ -429,6 +476,7 @@ const EXPIRED: &[&str] = &[
     "message expired",                        // seen in lhost-office365-08.eml
     "multiple retries",                       // seen in lhost-yahoo-13.eml
     "not delivered within",                   // seen in lhost-ezweb-05.eml
+    "retry time not reached",                 // Exim wording
     "retry timeout exceeded",                 // seen in lhost-exim-06.eml
     "timed out",                              // seen in lhost-postfix-08.eml
     "unable to connect successfully",         // seen in lhost-outlook-07.eml

@@ -250,3 +250,30 @@ fn delay(d: &Value) -> Option<Parsed> {
 fn bare(s: &str) -> String {
     super::scan::first_address(s).unwrap_or_else(|| s.trim().to_ascii_lowercase())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_json_is_unfolded() {
+        let text = "{\"a\":\"x\",\"b\":\"!\n y\"}\n--\nfooter";
+        assert_eq!(
+            json(text).and_then(|v| v["b"].as_str().map(str::to_string)),
+            Some("y".into())
+        );
+        assert!(json("no json here").is_none());
+        assert!(json("} {").is_none());
+    }
+
+    #[test]
+    fn ses_wrapper() {
+        let d = "5.1.0 - Unknown address error 550-'5.2.2 <a@example.jp>... Mailbox Full' (delivery attempts: 0)";
+        assert_eq!(
+            ses_wrapped(d),
+            Some(("550", "5.2.2 <a@example.jp>... Mailbox Full"))
+        );
+        assert_eq!(ses_wrapped("550 5.1.1 user unknown"), None);
+        assert_eq!(ses_wrapped("-'x"), None);
+    }
+}

@@ -30,6 +30,7 @@ const DOMAINS: &[&str] = &[
 const FAILED: &[(&str, Option<Reason>)] = &[
     ("did not receive this message", None), // seen in lhost-ezweb-05
     ("each of the following recipients was rejected by", None), // seen in lhost-ezweb-01
+    ("the user(s) account is", None),       // other states of the account, left to the reason layer
     ("the user(s) account is disabled", Some(Reason::Suspend)), // seen in lhost-ezweb-03
     ("was not delivered within", Some(Reason::Expired)), // seen in lhost-ezweb-05
 ];

@@ -117,17 +117,30 @@ fn parse(msg: &Message) -> Option<Parsed> {
     let text = scan::cut_at(text, RETURNED_HEADERS);
     let lines: Vec<&str> = text.lines().collect();
     let mut recipients: Vec<Recipient> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, line) in lines.iter().enumerate() {
         if line.contains("://") && !line.contains('<') || is_header_line(line) {
             continue;
         }
         for addr in scan::addresses_in(line) {
             let local = addr.split('@').next().unwrap_or("");
-            if own.contains(&addr) || SYSTEM_LOCALS.contains(&local) || !seen.insert(addr.clone()) {
+            if own.contains(&addr) || SYSTEM_LOCALS.contains(&local) {
                 continue;
             }
-            let diag: Vec<&str> = std::iter::once(*line)
+            if let Some(&k) = seen.get(&addr) {
+                // Named again (a transcript's "<-- 550 5.1.1 <a@b>: ..." after "To: a@b"):
+                // this line is the better diagnostic when the first one had no failure code.
+                let r = &mut recipients[k];
+                if r.status.is_none() && r.reply_code.is_none() {
+                    let again = scan::recipient(&addr, action, line);
+                    if again.reply_code.is_some() {
+                        *r = again;
+                    }
+                }
+                continue;
+            }
+            seen.insert(addr.clone(), recipients.len());
+            let mut diag: Vec<&str> = std::iter::once(*line)
                 .chain(
                     lines[i + 1..]
                         .iter()
@@ -137,15 +150,30 @@ fn parse(msg: &Message) -> Option<Parsed> {
                 )
                 .map(str::trim)
                 .collect();
-            let mut r = scan::recipient(&addr, action, &diag.join(" "));
-            if r.status.is_none() {
-                r.status = scan::status_in(text);
+            // An address alone says nothing; Netscape/Sun put the reason in the paragraph
+            // above it ("The user(s) account is temporarily over quota." then "<a@b>").
+            let words = diag.join(" ").replace(&addr, "");
+            if words.chars().filter(|c| c.is_alphabetic()).count() < 3 {
+                let above: Vec<&str> = lines[..i]
+                    .iter()
+                    .rev()
+                    .skip_while(|l| l.trim().is_empty())
+                    .take_while(|l| !l.trim().is_empty())
+                    .take(3)
+                    .map(|l| l.trim())
+                    .collect();
+                diag = above.into_iter().rev().chain(diag).collect();
             }
-            recipients.push(r);
+            recipients.push(scan::recipient(&addr, action, &diag.join(" ")));
             if recipients.len() >= 50 {
                 break;
             }
         }
+    }
+    // A status stated once for the whole report belongs to each recipient without one.
+    let overall = scan::recipient("", action, text).status;
+    for r in recipients.iter_mut().filter(|r| r.status.is_none()) {
+        r.status.clone_from(&overall);
     }
     if recipients.is_empty() {
         for a in msg

@@ -24,12 +24,28 @@ const RETURNED: &[&str] = &[
     "------ this is a copy of the message, including",
 ];
 
-/// Lines that open the list of failed addresses (lower-case substrings).
+/// Lines that open the list of failed (or deferred) addresses (lower-case substrings).
 pub(crate) const OPENINGS: &[&str] = &[
-    "the following address failed",     // seen in lhost-einsundeins-02
-    "the following address(es) failed", // seen in lhost-einsundeins-03
-    "the following address\n",          // seen in lhost-gmx-01 ("address" + newline + "failed:")
-    "the following address(es)\n",      // seen in lhost-einsundeins-03 (folded)
+    "the following address deferred",     // Exim's delay warning wording
+    "the following address failed",       // seen in lhost-einsundeins-02
+    "the following address(es) deferred", // Exim's delay warning wording
+    "the following address(es) failed",   // seen in lhost-einsundeins-03
+    "the following address\n",            // seen in lhost-gmx-01 ("address" + newline + "failed:")
+    "the following address(es)\n",        // seen in lhost-einsundeins-03 (folded)
+];
+
+/// Sentences of a delay warning (lower-case substrings): the message is still queued.
+const DEFERRED: &[&str] = &[
+    "address deferred",
+    "address(es) deferred",
+    "has not yet been delivered to one or more", // Exim's delay warning
+];
+
+/// Lines after the address list that end it (lower-case prefixes, trimmed).
+const TRAILERS: &[&str] = &[
+    "**********", // seen in lhost-mailru-01 (between the Russian and English texts)
+    "no action is required", // Exim's delay warning, after the deferred list
+    "рекомендуем вам", // seen in lhost-mailru-01 ("check the addresses")
 ];
 
 /// Section labels that are not part of the diagnostic (lower-case, trimmed).
@@ -61,8 +77,12 @@ pub(crate) fn read(msg: &Message, who: &str, openings: &[&str]) -> Option<Parsed
     let mut blocks: Vec<(String, String)> = Vec::new();
     for line in after.lines() {
         let t = line.trim();
-        if t.eq_ignore_ascii_case("failed:") || t.is_empty() {
+        if t.eq_ignore_ascii_case("failed:") || t.eq_ignore_ascii_case("deferred:") || t.is_empty()
+        {
             continue;
+        }
+        if TRAILERS.iter().any(|p| t.to_lowercase().starts_with(p)) {
+            break;
         }
         if let Some(addr) = is_address_line(t) {
             blocks.push((addr, String::new()));
@@ -79,13 +99,19 @@ pub(crate) fn read(msg: &Message, who: &str, openings: &[&str]) -> Option<Parsed
     if blocks.is_empty() {
         return None;
     }
+    let delayed = DEFERRED.iter().any(|d| lower.contains(d));
+    let (kind, action) = if delayed {
+        (Kind::Delayed, Action::Delayed)
+    } else {
+        (Kind::Bounce, Action::Failed)
+    };
     let mut out = Parsed {
-        kind: Kind::Bounce,
+        kind,
         evidence: vec![format!("{who} report \"{}\"", opening.trim())],
         ..Parsed::default()
     };
     for (addr, diag) in blocks {
-        let mut r = recipient(&addr, Action::Failed, &diag);
+        let mut r = recipient(&addr, action, &diag);
         if let Some(h) = host_after(&diag, "host:") {
             r.remote_mta = Some(h);
         }

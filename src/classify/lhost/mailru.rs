@@ -19,7 +19,8 @@ pub const FORMAT: Format = Format {
 
 /// Openings of the address list, English first (lower-case substrings).
 const OPENINGS: &[&str] = &[
-    "the following address(es) failed", // seen in lhost-mailru-01 (Exim's English text)
+    "the following address(es) deferred", // Exim's delay warning
+    "the following address(es) failed",   // seen in lhost-mailru-01 (Exim's English text)
     "recipients. this is a permanent error. the following address(es) failed",
     "не может быть доставлено одному или нескольким получателям", // seen in lhost-mailru-01
 ];

@@ -24,15 +24,20 @@ mod zoho;
 
 // MTAs (LHOST-A)
 mod activehunter;
+mod amavis;
+mod courier;
 mod domino;
 mod dragonfly;
 mod exchange2003;
+mod exchange2007;
 mod exim;
 mod fml;
 mod generic;
 mod imailserver;
 mod mailfoundry;
 mod mailmarshal;
+mod mcafee;
+mod messagingserver;
 mod mfilter;
 mod mxlogic;
 mod notes;
@@ -40,6 +45,7 @@ mod opensmtpd;
 mod postfix;
 mod qmail;
 mod sendmail;
+mod surfcontrol;
 mod trendmicro;
 mod x1;
 mod x3;
@@ -93,6 +99,7 @@ pub const FORMATS: &[Format] = &[
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,
     activehunter::FORMAT,
+    amavis::FORMAT,
     domino::FORMAT,
     notes::FORMAT,
     fml::FORMAT,
@@ -101,7 +108,12 @@ pub const FORMATS: &[Format] = &[
     mailfoundry::FORMAT,
     mailmarshal::FORMAT,
     trendmicro::FORMAT,
+    mcafee::FORMAT,
+    surfcontrol::FORMAT,
     exchange2003::FORMAT,
+    exchange2007::FORMAT,
+    courier::FORMAT,
+    messagingserver::FORMAT,
     x1::FORMAT,
     x3::FORMAT,
     x6::FORMAT,

@@ -8,7 +8,7 @@
 //! "Original message headers:". When the NDR carries a `message/delivery-status` part,
 //! `rfc3464` reads that instead.
 
-use super::report::{header_has, host_after, is_address_line};
+use super::report::{header_has, host_after, is_address_line, plain_text};
 use super::scan::{addresses_in, bounded, cut_at, header_lc, recipient};
 use super::{Format, Parsed};
 use crate::classify::message::Message;
@@ -69,7 +69,8 @@ fn parse(msg: &Message) -> Option<Parsed> {
     if msg.part("message/delivery-status").is_some() {
         return None;
     }
-    let text = cut_at(bounded(msg.body_text()), RETURNED);
+    let html = plain_text(bounded(msg.body_text()));
+    let text = cut_at(&html, RETURNED);
     let lower = text.to_ascii_lowercase();
     let mut out = Parsed {
         kind: Kind::Bounce,

@@ -81,6 +81,55 @@ pub(crate) fn any_body(msg: &Message) -> &str {
         .unwrap_or("")
 }
 
+/// `s` as plain text when it is HTML (a report sent only as `text/html`): tags dropped, block
+/// ends (`<br>`, `</p>`, `</div>`, `</tr>`, `</li>`, `</h1>`...) as line ends, the common
+/// entities decoded. Plain text comes back unchanged. Linear in `s`.
+pub(crate) fn plain_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let head = prefix(s, 2048).to_ascii_lowercase();
+    if !(head.contains("<html")
+        || head.contains("<body")
+        || head.contains("<div")
+        || head.contains("<p>")
+        || head.contains("<br"))
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() / 2);
+    let mut rest = s;
+    // Line ends in HTML source are spaces; only block tags end a line.
+    let push_text = |out: &mut String, t: &str| {
+        for c in t.chars() {
+            out.push(if c == '\n' || c == '\r' { ' ' } else { c });
+        }
+    };
+    while let Some(open) = rest.find('<') {
+        push_text(&mut out, &rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('>').unwrap_or(after.len());
+        let tag = after[..close].trim_start_matches('/').to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table" | "pre"
+        ) {
+            out.push('\n');
+        }
+        rest = after.get(close + 1..).unwrap_or("");
+    }
+    push_text(&mut out, rest);
+    let out = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    std::borrow::Cow::Owned(out)
+}
+
 /// At most the first `n` bytes of `s`, cut on a character boundary.
 pub(crate) fn prefix(s: &str, n: usize) -> &str {
     let mut n = n.min(s.len());
@@ -117,5 +166,12 @@ mod tests {
             Some("mx.example.jp".into())
         );
         assert_eq!(prefix("ab\u{e9}", 3), "ab");
+        assert_eq!(
+            plain_text(
+                "<html><body><p>a@example.com</p><p>Remote Server returned &#39;550 5.1.1&#39;<br>x</body></html>"
+            ),
+            "\na@example.com\n\nRemote Server returned '550 5.1.1'\nx"
+        );
+        assert_eq!(plain_text("a < b"), "a < b");
     }
 }

@@ -41,6 +41,38 @@ pub(crate) fn report_text(msg: &Message) -> &str {
     cut_at(bounded(msg.body_text()), RETURNED_MARKERS)
 }
 
+/// A header of the returned message that a single-part bounce carries inline after one of
+/// `RETURNED_MARKERS` (qmail, Sendmail 5, Exim, IMail): the first header block after the
+/// marker, unfolded. `None` when there is no marker or no such header before the blank line.
+pub(crate) fn inline_returned_header(msg: &Message, name: &str) -> Option<String> {
+    let text = bounded(msg.body_text());
+    let report = cut_at(text, RETURNED_MARKERS);
+    let rest = &text[report.len()..];
+    let mut lines = rest.lines().skip(1).skip_while(|l| l.trim().is_empty());
+    let mut value: Option<String> = None;
+    for line in lines.by_ref() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(v) = value.as_mut() {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if value.is_some() {
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':') {
+            if n.trim().eq_ignore_ascii_case(name) {
+                value = Some(v.trim().to_string());
+            }
+        }
+    }
+    value
+}
+
 /// `s` truncated to `REPORT_LIMIT` bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> &str {
     if s.len() <= REPORT_LIMIT {
@@ -294,17 +326,42 @@ pub(crate) fn squash(s: &str) -> String {
 
 /// A recipient of `address` whose status, reply code, diagnostic and remote host come from
 /// `diagnostic` (the MTA's text about it). `action` is what the format's wording says.
+/// For a failure or a delay only a 4xx/5xx code counts: a transcript's `250 2.1.0 Ok` before
+/// the refusal is not the recipient's status.
 pub(crate) fn recipient(address: &str, action: Action, diagnostic: &str) -> Recipient {
     let diag = squash(diagnostic);
+    let failure = matches!(action, Action::Failed | Action::Delayed);
     Recipient {
         address: address.trim().trim_matches(['<', '>']).to_ascii_lowercase(),
         action: Some(action),
-        status: status_in(&diag),
-        reply_code: reply_code_in(&diag),
+        status: if failure {
+            failure_code(&diag, status_in)
+        } else {
+            status_in(&diag)
+        },
+        reply_code: if failure {
+            failure_code(&diag, reply_code_in)
+        } else {
+            reply_code_in(&diag)
+        },
         remote_mta: remote_host_in(&diag),
         diagnostic: (!diag.is_empty()).then_some(diag),
         ..Recipient::default()
     }
+}
+
+/// The first code `find` sees in `s` that is not of class 2 (success).
+fn failure_code(s: &str, find: fn(&str) -> Option<String>) -> Option<String> {
+    let mut rest = s;
+    while let Some(code) = find(rest) {
+        if !code.starts_with('2') {
+            return Some(code);
+        }
+        // Continue after this occurrence (codes are ASCII, so the offset is a boundary).
+        let at = rest.find(code.as_str()).map_or(rest.len(), |p| p + code.len());
+        rest = &rest[at..];
+    }
+    None
 }
 
 /// One recipient's lines in a report: the line that opened it and the lines that follow.
@@ -393,6 +450,28 @@ mod tests {
         assert_eq!(b[0].address, "x@example.com");
         assert_eq!(b[0].first, "<x@example.com>:");
         assert_eq!(b[0].lines, vec!["said 550"]);
+    }
+
+    #[test]
+    fn inline_returned() {
+        let raw = b"From: MAILER-DAEMON\nSubject: x\n\nreport\n   ----- Unsent message follows -----\nReceived: by x;\n    Thu, 29 Apr 1995\nTo: a@example.com,\n  b@example.net\nSubject: s\n\nTo: c@example.org\n";
+        let msg = Message::parse(raw);
+        assert_eq!(
+            inline_returned_header(&msg, "to").as_deref(),
+            Some("a@example.com, b@example.net")
+        );
+        assert_eq!(inline_returned_header(&msg, "cc"), None);
+    }
+
+    #[test]
+    fn failure_codes_skip_success() {
+        let r = recipient(
+            "a@example.com",
+            Action::Failed,
+            "<-- 250 2.1.0 Ok --> RCPT To:<a@example.com> <-- 550 5.1.1 unknown",
+        );
+        assert_eq!(r.status.as_deref(), Some("5.1.1"));
+        assert_eq!(r.reply_code.as_deref(), Some("550"));
     }
 
     #[test]

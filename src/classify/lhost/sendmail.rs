@@ -45,6 +45,23 @@ fn parse(msg: &Message) -> Option<Parsed> {
     if recipients.is_empty() {
         recipients = wrapped_dsn(msg);
     }
+    if recipients.is_empty()
+        && text
+            .to_ascii_lowercase()
+            .contains("transcript of session follows")
+    {
+        // Sendmail 5 names only the host when a connection failed ("421 example.com
+        // (smtp)... Deferred: Connection timed out", lhost-v5sendmail-01): the unsent
+        // message's single To is whom it was for.
+        let to = scan::inline_returned_header(msg, "to")
+            .or_else(|| msg.returned_header("to").map(str::to_string))
+            .map(|t| scan::addresses_in(&t))
+            .unwrap_or_default();
+        if let [only] = to.as_slice() {
+            let diag = scan::after_line(text, "transcript of session follows").unwrap_or("");
+            recipients.push(scan::recipient(only, action_of(delayed), diag));
+        }
+    }
     if recipients.is_empty() {
         return None;
     }
@@ -56,6 +73,14 @@ fn parse(msg: &Message) -> Option<Parsed> {
         evidence: vec!["sendmail: address list / session transcript".into()],
         ..Parsed::default()
     })
+}
+
+fn action_of(delayed: bool) -> Action {
+    if delayed {
+        Action::Delayed
+    } else {
+        Action::Failed
+    }
 }
 
 /// A Sendmail DSN returned inside a gateway's own notice (a `message/rfc822` part whose

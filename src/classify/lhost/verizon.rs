@@ -1,7 +1,8 @@
 //! Verizon Wireless (vtext.com SMS / vzwpix.com MMS gateways) bounces: `From:
 //! post_master@vtext.com`, a short text "Error: Invalid user address", "Error message
 //! below:" with the SMTP reply ("550 - Requested action not taken: no such user here"), and
-//! "Message details:" where the envelope is repeated ("RCPT TO: a@vtext.com").
+//! "Message details:" where the envelope is repeated ("RCPT TO: a@vtext.com"); without that
+//! block, the returned message's single To address.
 
 use super::report::{any_body, header_has};
 use super::scan::{addresses_in, bounded, header_lc, recipient};
@@ -50,13 +51,24 @@ fn parse(msg: &Message) -> Option<Parsed> {
             error.get_or_insert(t);
         }
     }
+    if addrs.is_empty() && error.is_some() {
+        // No envelope repeated: the returned message's To, when it names exactly one address.
+        let to = msg
+            .returned_header("to")
+            .map(addresses_in)
+            .unwrap_or_default();
+        if to.len() == 1 {
+            addrs = to;
+        }
+    }
     if addrs.is_empty() {
         return None;
     }
-    let mut diag = reply.join(" ");
-    if let Some(e) = error {
-        diag = format!("{diag} ({e})");
-    }
+    let diag = match (reply.is_empty(), error) {
+        (false, Some(e)) => format!("{} ({e})", reply.join(" ")),
+        (true, Some(e)) => e.to_string(),
+        _ => reply.join(" "),
+    };
     let mut out = Parsed {
         kind: Kind::Bounce,
         evidence: vec!["verizon \"Error message below:\" / \"RCPT TO:\"".into()],

@@ -6,8 +6,8 @@
 # (`-f bounces+<local>=<domain>@sender.test`: Sendmail has no -XV), to recipients that fail
 # the ways Sendmail reports itself: an unknown local user, a domain the DNS stub answers
 # NXDOMAIN for, and the loopback sink's 550 5.1.1 / 552 5.2.2 / 550 5.7.1 / 451 4.3.0 (the
-# last returned by a queue run with Timeout.queuereturn=1s: Sendmail keeps the remote's
-# 4.3.0 in the "failed" DSN). The bounces reach `bounces`:
+# last returned by a queue run with Timeout.queuereturn=1s: Sendmail's "failed" DSN says
+# Status: 4.4.7, the remote's 451 4.3.0 only in Diagnostic-Code). The bounces reach `bounces`:
 #
 #   phase 1: FEATURE(local_procmail) with `rebound-lda -a $h -d $u`: started as root, the
 #            agent drops to the -d user (bounces) and files into ~bounces/Maildir
@@ -75,7 +75,7 @@ declare -A WANT=(
 	[unknown@remote.test]="5.1.1 userunknown 1"
 	[full@remote.test]="5.2.2 mailboxfull 0"
 	[spam@remote.test]="5.7.1 spamdetected 0"
-	[later@remote.test]="4.3.0 expired 0"
+	[later@remote.test]="4.4.7 expired 0"
 )
 DAEMON_PID=
 

@@ -92,13 +92,17 @@ fn sniff(msg: &Message) -> bool {
 fn parse(msg: &Message) -> Option<Parsed> {
     // Exim and others mark their bounces "Auto-Submitted: auto-replied" too: only a person's
     // auto-reply (not from a mailer daemon) is left to the RFC 3834 parser.
-    if scan::has_dsn(msg) || (is_auto_reply(msg) && !scan::from_daemon(msg)) {
+    if is_auto_reply(msg) && !scan::from_daemon(msg) {
         return None;
     }
     let text = scan::report_text(msg);
     let lower = text.to_ascii_lowercase();
     if !FAILURE_PHRASES.iter().any(|p| lower.contains(p)) {
         return returned_only(msg);
+    }
+    // Checked after the cheap text test: parsing a DSN of thousands of recipients is not free.
+    if scan::has_dsn(msg) {
+        return None;
     }
     let subject = scan::header_lc(msg, "subject");
     if !scan::from_daemon(msg) && !SUBJECTS.iter().any(|s| subject.contains(s)) {
@@ -208,6 +212,14 @@ fn parse(msg: &Message) -> Option<Parsed> {
 fn returned_only(msg: &Message) -> Option<Parsed> {
     let from = scan::header_lc(msg, "from");
     if !(from.contains("mailer-daemon") || from.contains("mail delivery")) {
+        return None;
+    }
+    // Any delivery-status part is the DSN parser's to read.
+    if msg
+        .parts
+        .iter()
+        .any(|p| p.content_type.ends_with("delivery-status"))
+    {
         return None;
     }
     let to = msg.returned_header("to")?;

@@ -86,19 +86,31 @@ fn render(lines: &BTreeMap<String, Value>) -> String {
         .collect()
 }
 
+/// The lines that differ, keyed by file: `-` expected, `+` actual (a missing side omitted).
 fn diff(expected: &str, actual: &str) -> String {
-    let e: Vec<&str> = expected.lines().collect();
-    let a: Vec<&str> = actual.lines().collect();
+    let key = |l: &str| -> String {
+        serde_json::from_str::<Value>(l)
+            .ok()
+            .and_then(|v| v["file"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let e: BTreeMap<String, &str> = expected.lines().map(|l| (key(l), l)).collect();
+    let a: BTreeMap<String, &str> = actual.lines().map(|l| (key(l), l)).collect();
+    let mut files: Vec<&String> = e.keys().chain(a.keys()).collect();
+    files.sort();
+    files.dedup();
     let mut out = String::new();
-    for i in 0..e.len().max(a.len()) {
-        match (e.get(i), a.get(i)) {
+    for f in files {
+        match (e.get(f), a.get(f)) {
             (Some(x), Some(y)) if x == y => {}
             (x, y) => {
-                if let Some(x) = x {
-                    out.push_str(&format!("- {x}\n"));
+                match x {
+                    Some(x) => out.push_str(&format!("- {x}\n")),
+                    None => out.push_str(&format!("- ({f}: no expectation line)\n")),
                 }
-                if let Some(y) = y {
-                    out.push_str(&format!("+ {y}\n"));
+                match y {
+                    Some(y) => out.push_str(&format!("+ {y}\n")),
+                    None => out.push_str(&format!("+ ({f}: no message file)\n")),
                 }
             }
         }

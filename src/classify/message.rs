@@ -236,6 +236,21 @@ fn embedded_headers(
     headers_of(nested, 0)
 }
 
+/// Text of a part mail-parser keeps as bytes (`message/delivery-status`, ...). Its fields
+/// are ASCII by RFC 3464, but Japanese MTAs write the Diagnostic-Code in ISO-2022-JP
+/// (seen from Lotus Domino: `ESC $B ... ESC ( B`), which is decoded here so the reason
+/// layer sees the words.
+fn binary_text(b: &[u8]) -> String {
+    let has_jis = b.windows(3).any(|w| w == b"\x1b$B" || w == b"\x1b$@");
+    if has_jis {
+        if let Some(decode) = mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp")
+        {
+            return decode(b);
+        }
+    }
+    String::from_utf8_lossy(b).into_owned()
+}
+
 fn content_type(part: &mail_parser::MessagePart) -> String {
     part.content_type()
         .map(|c| match c.subtype() {
@@ -272,7 +287,7 @@ fn collect(root: &mail_parser::Message, root_depth: usize, out: &mut Message) {
                     })
                 }
                 PartType::Binary(b) | PartType::InlineBinary(b) => {
-                    let text = String::from_utf8_lossy(b).into_owned();
+                    let text = binary_text(b);
                     if ct == "message/rfc822" || ct == "text/rfc822-headers" {
                         // mail-parser gave up on the embedded message (too deep, broken):
                         // its header block is still what the classifiers need.

@@ -45,25 +45,30 @@ const SUBJECTS: &[&str] = &[
 
 /// Sentences that say delivery failed, lower-case substrings of the report text.
 const FAILURE_PHRASES: &[&str] = &[
-    "cannot be delivered",          // Sun/Oracle Messaging Server, Yahoo! classic
-    "could not be delivered",       // Exim, MailMarshal, many gateways
-    "could not be reached",         // Exchange 5.5 "could not be reached"
-    "couldn't be delivered",        // Office 365 wording
-    "delivery failed",              // seen in lhost-x2-07
-    "delivery has failed",          // Exchange 2007
-    "delivery problems",            // "encountered delivery problems" (Exchange, McAfee)
-    "delivery to the following",    // "Delivery to the following recipients failed"
-    "did not reach",                // Exchange 2003 "did not reach the following recipient(s)"
-    "did not receive your message", // "The following recipients did not receive your message"
-    "failed permanently",           // Gmail wording
-    "failed to deliver",            // common wording
-    "permanent error",              // qmail, Exim
-    "permanent failure",            // MailFoundry
-    "rejected",                     // gateway notices ("rejected recipient")
-    "unable to deliver",            // IMail, InterScan, Yahoo! classic
-    "undeliverable",                // Netscape "This Message was undeliverable"
-    "was not delivered",            // Domino
-    "wasn't able to deliver",       // qmail
+    "cannot be delivered",            // Sun/Oracle Messaging Server, Yahoo! classic
+    "could not be delivered",         // Exim, MailMarshal, many gateways
+    "could not be reached",           // Exchange 5.5 "could not be reached"
+    "couldn't be delivered",          // Office 365 wording
+    "delivery failed",                // seen in lhost-x2-07
+    "delivery has failed",            // Exchange 2007
+    "delivery problems",              // "encountered delivery problems" (Exchange, McAfee)
+    "delivery to the following",      // "Delivery to the following recipients failed"
+    "did not reach",                  // Exchange 2003 "did not reach the following recipient(s)"
+    "did not receive your message",   // "The following recipients did not receive your message"
+    "failed permanently",             // Gmail wording
+    "failed to deliver",              // common wording
+    "konnte nicht zugestellt werden", // German ("Die Nachricht konnte nicht zugestellt werden")
+    "n'a pas pu être remis",          // French ("Le message n'a pas pu être remis")
+    "no se pudo entregar",            // Spanish ("El mensaje no se pudo entregar")
+    "non è stato possibile recapitare", // Italian
+    "permanent error",                // qmail, Exim
+    "permanent failure",              // MailFoundry
+    "rejected",                       // gateway notices ("rejected recipient")
+    "unable to deliver",              // IMail, InterScan, Yahoo! classic
+    "undeliverable",                  // Netscape "This Message was undeliverable"
+    "unzustellbar",                   // German Exchange / gateways
+    "was not delivered",              // Domino
+    "wasn't able to deliver",         // qmail
 ];
 
 /// Sentences that say the message is still queued (a delay warning), lower-case.
@@ -85,13 +90,19 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
-    if scan::has_dsn(msg) || is_auto_reply(msg) {
+    // Exim and others mark their bounces "Auto-Submitted: auto-replied" too: only a person's
+    // auto-reply (not from a mailer daemon) is left to the RFC 3834 parser.
+    if is_auto_reply(msg) && !scan::from_daemon(msg) {
         return None;
     }
     let text = scan::report_text(msg);
     let lower = text.to_ascii_lowercase();
     if !FAILURE_PHRASES.iter().any(|p| lower.contains(p)) {
         return returned_only(msg);
+    }
+    // Checked after the cheap text test: parsing a DSN of thousands of recipients is not free.
+    if scan::has_dsn(msg) {
+        return None;
     }
     let subject = scan::header_lc(msg, "subject");
     if !scan::from_daemon(msg) && !SUBJECTS.iter().any(|s| subject.contains(s)) {
@@ -201,6 +212,14 @@ fn parse(msg: &Message) -> Option<Parsed> {
 fn returned_only(msg: &Message) -> Option<Parsed> {
     let from = scan::header_lc(msg, "from");
     if !(from.contains("mailer-daemon") || from.contains("mail delivery")) {
+        return None;
+    }
+    // Any delivery-status part is the DSN parser's to read.
+    if msg
+        .parts
+        .iter()
+        .any(|p| p.content_type.ends_with("delivery-status"))
+    {
         return None;
     }
     let to = msg.returned_header("to")?;

@@ -20,15 +20,15 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
-    // Its delivery-status part carries the remote's full reply; the text only a summary.
-    if scan::has_dsn(msg) {
-        return None;
-    }
     let text = scan::report_text(msg);
     if !text
         .to_ascii_lowercase()
         .contains("the following addresses had delivery problems")
     {
+        return None;
+    }
+    // Its delivery-status part carries the remote's full reply; the text only a summary.
+    if scan::has_dsn(msg) {
         return None;
     }
     let recipients = sendmail::parse_text(text, false);

@@ -50,15 +50,16 @@ fn opening(line: &str) -> Option<String> {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
-    if scan::has_dsn(msg) {
-        return None;
-    }
     if scan::header_lc(msg, "subject").starts_with("postfix smtp server: errors from") {
         return parse_transcript(msg);
     }
     let text = scan::report_text(msg);
     let lower = text.to_ascii_lowercase();
     let start = OPENERS.iter().filter_map(|o| lower.find(o)).min()?;
+    // Checked after the cheap text test: parsing a DSN of thousands of recipients is not free.
+    if scan::has_dsn(msg) {
+        return None;
+    }
     let delayed = lower.contains("this is a warning only")
         || scan::header_lc(msg, "subject").starts_with("delayed mail");
     let action = if delayed {
@@ -107,6 +108,9 @@ fn parse(msg: &Message) -> Option<Parsed> {
 /// The SMTP session transcript of Postfix's notice to the postmaster: the recipients given in
 /// `RCPT TO` and the last error reply (4xx/5xx) Postfix sent.
 fn parse_transcript(msg: &Message) -> Option<Parsed> {
+    if scan::has_dsn(msg) {
+        return None;
+    }
     let text = scan::report_text(msg);
     let mut rcpts: Vec<String> = Vec::new();
     let mut error: Option<String> = None;

@@ -24,6 +24,12 @@ const SUBJECTS: &[&str] = &[
     "returned mail:",                  // seen in lhost-v5sendmail-01, lhost-sendmail-14 (Fwd:)
 ];
 
+/// Section headings of Sendmail's text, lower-case; seen in lhost-v5sendmail-01, lhost-x1-01.
+const SECTIONS: &[&str] = &[
+    "the following addresses had",
+    "transcript of session follows",
+];
+
 fn sniff(msg: &Message) -> bool {
     let subject = scan::header_lc(msg, "subject");
     // Any mailer daemon too: the parse needs Sendmail's own section markers.
@@ -33,10 +39,19 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
+    let text = scan::report_text(msg);
+    let lower = text.to_ascii_lowercase();
+    let wrapped = msg
+        .parts
+        .iter()
+        .any(|p| p.depth > 0 && p.content_type == "message/delivery-status");
+    if !wrapped && !SECTIONS.iter().any(|s| lower.contains(s)) {
+        return None;
+    }
+    // Checked after the cheap text test: parsing a DSN of thousands of recipients is not free.
     if scan::has_dsn(msg) {
         return None;
     }
-    let text = scan::report_text(msg);
     let delayed = scan::header_lc(msg, "subject").contains("could not send message for past")
         || text
             .to_ascii_lowercase()

@@ -22,13 +22,13 @@ fn sniff(msg: &Message) -> bool {
 }
 
 fn parse(msg: &Message) -> Option<Parsed> {
+    let text = scan::report_text(msg);
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("to the following recipients")?;
     // Its delivery-status part, where complete, is better than this text (lhost-x3-06).
     if scan::has_dsn(msg) {
         return None;
     }
-    let text = scan::report_text(msg);
-    let lower = text.to_ascii_lowercase();
-    let at = lower.find("to the following recipients")?;
     // The sentence itself says how it ended ("was aborted after 5.0 hour(s)", lhost-x3-02).
     let sentence = text[at..].lines().next().unwrap_or("");
     let sentence = text[..at].rsplit('\n').next().unwrap_or("").to_string() + sentence;

@@ -6,8 +6,8 @@ pub(crate) mod scan;
 
 // providers (LHOST-B)
 mod amazonses;
-mod aol;
 mod amazonworkmail;
+mod aol;
 mod biglobe;
 mod einsundeins;
 mod ezweb;

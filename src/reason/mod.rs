@@ -381,6 +381,12 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         // address dead (seen in lhost-sendmail-42.eml: 5.1.2 and "host not found").
         weak = f.code.and_then(status::reason) != Some(reason);
         (reason, true)
+    } else if let Some(exit) = sysexits_status(f.text) {
+        // The diagnostic is only a local program's exit status (Sendmail `X-Unix; 71`,
+        // EX_OSERR, seen in lhost-sendmail-55.eml): the delivery agent failed, even while
+        // the message is still queued.
+        ev.push(format!("exit status {exit} of the local mailer"));
+        (Reason::MailerError, false)
     } else if f.delayed {
         ev.push("action delayed".into());
         (Reason::Expired, false)
@@ -453,6 +459,16 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         }
     }
     (reason, proof && !weak)
+}
+
+/// A diagnostic that is nothing but a sysexits(3) code (64 EX_USAGE to 78 EX_CONFIG), the
+/// exit status of the local delivery program that Sendmail reports as `X-Unix; <n>`.
+fn sysexits_status(text: &str) -> Option<u8> {
+    let t = text.trim();
+    if t.len() != 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<u8>().ok().filter(|n| (64..=78).contains(n))
 }
 
 /// Whether an RFC 3464 report says the delivery was abandoned after temporary failures:
@@ -612,6 +628,15 @@ mod tests {
             },
         );
         r
+    }
+
+    #[test]
+    fn sysexits_code_is_the_local_mailer() {
+        let r = run(Kind::Delayed, Some(Action::Delayed), Some("4.5.0"), "71");
+        assert_eq!(r.reason, Some(Reason::MailerError));
+        assert_eq!(sysexits_status(" 75 "), Some(75));
+        assert_eq!(sysexits_status("550"), None);
+        assert_eq!(sysexits_status("12"), None);
     }
 
     #[test]

@@ -235,8 +235,7 @@ pub fn verp_recipient(msg: &Message, ctx: &Context) -> Option<(String, String)> 
     {
         return Some((a, "envelope detail".into()));
     }
-    let decode =
-        |value: &str| arf::first_address(value).and_then(|a| crate::verp::decode(&a, sep));
+    let decode = |value: &str| arf::first_address(value).and_then(|a| crate::verp::decode(&a, sep));
     // What the local MTA says it delivered to comes first.
     for name in ["delivered-to", "x-original-to"] {
         if let Some(a) = msg.headers_named(name).find_map(decode) {
@@ -255,7 +254,10 @@ pub fn verp_recipient(msg: &Message, ctx: &Context) -> Option<(String, String)> 
         return Some((a, "VERP address in Original-Mail-From".into()));
     }
     if let Some(a) = msg.returned_header("return-path").and_then(decode) {
-        return Some((a, "VERP address in the returned message's Return-Path".into()));
+        return Some((
+            a,
+            "VERP address in the returned message's Return-Path".into(),
+        ));
     }
     if let Some(a) = msg.headers_named("to").find_map(decode) {
         return Some((a, "VERP address in To".into()));

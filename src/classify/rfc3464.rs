@@ -187,7 +187,11 @@ impl Block {
             // The remote's own enhanced code in its reply, of the same class as the Status
             // field, is the more precise one: MTAs summarise (Sendmail writes 4.4.7 on expiry
             // over the remote's 450 4.7.1, Mimecast 5.0.0 over 550 5.7.54).
-            (Some(s), Some(d)) if d != s && d.as_bytes()[0] == s.as_bytes()[0] => {
+            // Not over X.4.7: "delivery time expired" is why the message finally failed,
+            // the reply only what the last attempt met (Sendmail expiry bounces).
+            (Some(s), Some(d))
+                if d != s && d.as_bytes()[0] == s.as_bytes()[0] && !s.ends_with(".4.7") =>
+            {
                 r.evidence
                     .push(format!("status {d} from diagnostic over {s}"));
                 Some(d)

@@ -381,6 +381,12 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         // address dead (seen in lhost-sendmail-42.eml: 5.1.2 and "host not found").
         weak = f.code.and_then(status::reason) != Some(reason);
         (reason, true)
+    } else if let Some(exit) = sysexits_status(f.text) {
+        // The diagnostic is only a local program's exit status (Sendmail `X-Unix; 71`,
+        // EX_OSERR, seen in lhost-sendmail-55.eml): the delivery agent failed, even while
+        // the message is still queued.
+        ev.push(format!("exit status {exit} of the local mailer"));
+        (Reason::MailerError, false)
     } else if f.delayed {
         ev.push("action delayed".into());
         (Reason::Expired, false)
@@ -400,6 +406,9 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         // failure").
         ev.push("status X.3.0 with no remote MTA or reply: the local mailer".into());
         (Reason::MailerError, false)
+    } else if abandoned_after_deferrals(action, kind, f) {
+        ev.push("action failed with a transient status: given up after deferrals".into());
+        (Reason::Expired, false)
     } else if let Some(reason) = f.code.and_then(status::reason) {
         ev.push(format!(
             "status {}.{}",
@@ -450,6 +459,43 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         }
     }
     (reason, proof && !weak)
+}
+
+/// A diagnostic that is nothing but a sysexits(3) code (64 EX_USAGE to 78 EX_CONFIG), the
+/// exit status of the local delivery program that Sendmail reports as `X-Unix; <n>`.
+fn sysexits_status(text: &str) -> Option<u8> {
+    let t = text.trim();
+    if t.len() != 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<u8>().ok().filter(|n| (64..=78).contains(n))
+}
+
+/// Whether an RFC 3464 report says the delivery was abandoned after temporary failures:
+/// `Action: failed` beside a transient (4.x.x) status or a 4xx reply is how an MTA reports a
+/// message whose queue lifetime ran out, with the last deferral's code (RFC 3464 2.3.3;
+/// Postfix logs it `status=expired`, Sendmail writes 4.4.7). Read only where no phrase named
+/// the cause: a status code of its own (a full mailbox or system, a policy code) still tells
+/// what kept the message back; a generic code (X.0.0, X.3.0, network X.4.x) does not.
+/// An MTA that kept retrying a remote server names it (Remote-MTA); a 4xx reply with no
+/// remote host is the reporting system's own answer, not a queue given up (seen in
+/// lhost-receivingses-03.eml, Amazon SES inbound "450 4.0.0 Temporary failure").
+fn abandoned_after_deferrals(action: Option<Action>, kind: Kind, f: &Facts) -> bool {
+    let transient = match f.code {
+        Some(c) => c.class == 4,
+        None => f.reply.is_some_and(|r| r.starts_with('4')),
+    };
+    action == Some(Action::Failed)
+        && kind == Kind::Bounce
+        && f.detector == "rfc3464"
+        && transient
+        && (f.reply.is_none() || !f.hosts.remote_mta.is_empty())
+        && f.code.and_then(status::reason).is_none_or(|r| {
+            matches!(
+                r,
+                Reason::Expired | Reason::NetworkError | Reason::SystemError | Reason::OnHold
+            )
+        })
 }
 
 /// Apply the SMTP stage and the status detail to a mailbox verdict.
@@ -560,6 +606,55 @@ mod tests {
     fn bounce(status: Option<&str>, diag: &str) -> (Option<Reason>, Option<bool>) {
         let r = run(Kind::Bounce, Some(Action::Failed), status, diag);
         (r.reason, r.hard)
+    }
+
+    /// A failed recipient of an RFC 3464 report with a transient status, as Postfix and
+    /// Sendmail write it when the queue lifetime ran out.
+    fn given_up(status: &str, diag: &str, remote: Option<&str>) -> Recipient {
+        let mut r = Recipient {
+            address: "user@example.net".into(),
+            action: Some(Action::Failed),
+            status: Some(status.into()),
+            diagnostic: Some(diag.into()),
+            remote_mta: remote.map(str::to_string),
+            ..Recipient::default()
+        };
+        interpret(
+            &mut r,
+            &Hints {
+                kind: Kind::Bounce,
+                detector: "rfc3464",
+                ..Hints::default()
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn sysexits_code_is_the_local_mailer() {
+        let r = run(Kind::Delayed, Some(Action::Delayed), Some("4.5.0"), "71");
+        assert_eq!(r.reason, Some(Reason::MailerError));
+        assert_eq!(sysexits_status(" 75 "), Some(75));
+        assert_eq!(sysexits_status("550"), None);
+        assert_eq!(sysexits_status("12"), None);
+    }
+
+    #[test]
+    fn failed_with_transient_status_is_expired() {
+        let r = given_up(
+            "4.3.0",
+            "451 4.3.0 Mail server temporarily rejected message",
+            Some("mx.example.net"),
+        );
+        assert_eq!((r.reason, r.hard), (Some(Reason::Expired), Some(false)));
+        let r = given_up("4.4.7", "", None);
+        assert_eq!(r.reason, Some(Reason::Expired));
+        // A status naming its own cause keeps it.
+        let r = given_up("4.2.2", "452 4.2.2 Over quota", Some("mx.example.net"));
+        assert_eq!(r.reason, Some(Reason::MailboxFull));
+        // The reporting system's own 4xx answer, no remote host: not a queue given up.
+        let r = given_up("4.0.0", "450 4.0.0 Temporary failure", None);
+        assert_ne!(r.reason, Some(Reason::Expired));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub(crate) mod scan;
 // providers (LHOST-B)
 mod amazonses;
 mod amazonworkmail;
+mod aol;
 mod biglobe;
 mod einsundeins;
 mod ezweb;
@@ -16,6 +17,7 @@ mod googlegroups;
 mod kddi;
 mod mailru;
 mod office365;
+mod outlook;
 mod powermta;
 pub(crate) mod report;
 mod verizon;
@@ -95,6 +97,8 @@ pub const FORMATS: &[Format] = &[
     office365::FORMAT,
     verizon::FORMAT,
     powermta::FORMAT,
+    aol::FORMAT,
+    outlook::FORMAT,
     // end of providers (LHOST-B)
     // MTAs (LHOST-A): recognised by their own report text; the generic fallback last
     dragonfly::FORMAT,

@@ -52,6 +52,17 @@ impl MboxMessage {
     }
 }
 
+/// Is the file at `path`, whose first bytes are `prefix`, an mbox to split? A `.eml` file is
+/// one message by convention, even when it starts with the `From ` line an MTA put there and
+/// quotes another message's postmark in its body (a bounce that returns an mbox-style copy of
+/// the original); any other file is an mbox when its first line is a postmark.
+pub fn is_mbox_file(path: &std::path::Path, prefix: &[u8]) -> bool {
+    let eml = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("eml"));
+    !eml && looks_like_mbox(prefix)
+}
+
 /// Does this look like an mbox file (its first line a postmark)?
 pub fn looks_like_mbox(prefix: &[u8]) -> bool {
     let first = prefix.split(|b| *b == b'\n').next().unwrap_or_default();

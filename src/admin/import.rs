@@ -189,7 +189,7 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
                 let n = read_prefix(&mut file, &mut head);
                 let head = &head[..n];
                 let file = std::io::BufReader::new(std::io::Cursor::new(head.to_vec()).chain(file));
-                if mbox::looks_like_mbox(head) {
+                if mbox::is_mbox_file(path, head) {
                     for (i, m) in mbox::Reader::new(file, unquote).enumerate() {
                         match m {
                             Ok(m) => {

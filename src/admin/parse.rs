@@ -63,7 +63,7 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 .take(MAX_BYTES as u64)
                 .read_to_end(&mut prefix)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            if !mbox::looks_like_mbox(&prefix) {
+            if !mbox::is_mbox_file(&file, &prefix) {
                 emit(&name, &prefix)?;
                 continue;
             }

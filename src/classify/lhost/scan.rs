@@ -358,7 +358,9 @@ fn failure_code(s: &str, find: fn(&str) -> Option<String>) -> Option<String> {
             return Some(code);
         }
         // Continue after this occurrence (codes are ASCII, so the offset is a boundary).
-        let at = rest.find(code.as_str()).map_or(rest.len(), |p| p + code.len());
+        let at = rest
+            .find(code.as_str())
+            .map_or(rest.len(), |p| p + code.len());
         rest = &rest[at..];
     }
     None

@@ -4,10 +4,11 @@
 //! `unsuppress`, `list`, `show`, `stats`, `verp`, `prune`, `rebuild` and `doctor` as an
 //! admin or a script would run them.
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const LDA: &str = env!("CARGO_BIN_EXE_rebound-lda");
 const REBOUND: &str = env!("CARGO_BIN_EXE_rebound");
@@ -38,17 +39,13 @@ impl Site {
 
     /// Pipe one message through rebound-lda; it must exit 0.
     fn deliver(&self, message: &[u8]) {
-        let mut child = Command::new(LDA)
-            .args(["-o", &format!("maildir={}", self.maildir().display())])
-            .args(["-o", &format!("database={}", self.db().display())])
-            .args(["-o", "log=stderr"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(message).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = support::pipe(
+            Command::new(LDA)
+                .args(["-o", &format!("maildir={}", self.maildir().display())])
+                .args(["-o", &format!("database={}", self.db().display())])
+                .args(["-o", "log=stderr"]),
+            message,
+        );
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -193,20 +190,12 @@ fn check_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     // Addresses from standard input.
-    let mut child = Command::new(REBOUND)
-        .args(["-o", &format!("database={}", site.db().display())])
-        .args(["check", "--format", "csv", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"never@example.com\n\nann@nxdomain.example.org\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = support::pipe(
+        Command::new(REBOUND)
+            .args(["-o", &format!("database={}", site.db().display())])
+            .args(["check", "--format", "csv", "-"]),
+        b"never@example.com\n\nann@nxdomain.example.org\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\r\nnever@example.com,ok,"), "{text}");
@@ -694,21 +683,14 @@ fn import_large_message_hashes_whole() {
         ));
     }
     big.push_str("--=_hard-userunknown--\n");
-    let mut child = Command::new(LDA)
-        .args(["-o", &format!("maildir={}", site.maildir().display())])
-        .args(["-o", &format!("database={}", site.db().display())])
-        .args(["-o", "log=stderr", "-o", "classify_bytes=65536"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(big.as_bytes())
-        .unwrap();
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    let out = support::pipe(
+        Command::new(LDA)
+            .args(["-o", &format!("maildir={}", site.maildir().display())])
+            .args(["-o", &format!("database={}", site.db().display())])
+            .args(["-o", "log=stderr", "-o", "classify_bytes=65536"]),
+        big.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0));
     let md = site.maildir().display().to_string();
     let out = site.stdout(&["-o", "classify_bytes=65536", "import", "--json", &md]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -17,11 +17,12 @@
 //!
 //! Skips (saying so) where the corpus is absent; under `CI=true` it must be there.
 
+mod support;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const LDA: &str = env!("CARGO_BIN_EXE_rebound-lda");
 const REBOUND: &str = env!("CARGO_BIN_EXE_rebound");
@@ -130,22 +131,13 @@ fn corpus_export_matches_policy_and_expectations() {
 
     // 1. Every message through the real agent.
     for f in &files {
-        let mut child = Command::new(LDA)
-            .args(["-o", &format!("maildir={}", md.display())])
-            .args(["-o", &format!("database={}", db.display())])
-            .args(["-o", "log=stderr"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(&std::fs::read(f).unwrap())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = support::pipe(
+            Command::new(LDA)
+                .args(["-o", &format!("maildir={}", md.display())])
+                .args(["-o", &format!("database={}", db.display())])
+                .args(["-o", "log=stderr"]),
+            &std::fs::read(f).unwrap(),
+        );
         assert_eq!(
             out.status.code(),
             Some(0),

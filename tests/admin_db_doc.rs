@@ -3,9 +3,10 @@
 //! filled by piping `tests/samples/admin/` through the real rebound-lda; and every table,
 //! view and column of the real schema is documented on the page.
 
-use std::io::Write;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const LDA: &str = env!("CARGO_BIN_EXE_rebound-lda");
 
@@ -59,21 +60,14 @@ fn filled_db(dir: &Path) -> PathBuf {
         .collect();
     files.sort();
     for f in files {
-        let mut child = Command::new(LDA)
-            .args(["-o", &format!("maildir={}", md.display())])
-            .args(["-o", &format!("database={}", db.display())])
-            .args(["-o", "log=stderr"])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(&std::fs::read(&f).unwrap())
-            .unwrap();
-        assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+        let out = support::pipe(
+            Command::new(LDA)
+                .args(["-o", &format!("maildir={}", md.display())])
+                .args(["-o", &format!("database={}", db.display())])
+                .args(["-o", "log=stderr"]),
+            &std::fs::read(&f).unwrap(),
+        );
+        assert_eq!(out.status.code(), Some(0));
     }
     db
 }
@@ -108,16 +102,12 @@ fn documented_queries_run_in_sqlite3() {
     let db = filled_db(dir.path());
     let mut outputs = Vec::new();
     for q in &qs {
-        let mut child = Command::new(sqlite3)
-            .args(["-readonly", "-bail", "-header", "-csv"])
-            .arg(&db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(q.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = support::pipe(
+            Command::new(sqlite3)
+                .args(["-readonly", "-bail", "-header", "-csv"])
+                .arg(&db),
+            q.as_bytes(),
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success() && err.is_empty(),

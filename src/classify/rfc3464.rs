@@ -59,6 +59,7 @@ pub fn parse(msg: &Message) -> Option<Parsed> {
         recipients,
         evidence,
         feedback_type: None,
+        smtp_command: None,
     })
 }
 

@@ -33,8 +33,9 @@ const FACEBOOK: &[&str] = &["facebook.com", "fb.com"];
 const FRANCEPTT: &[&str] = &["orange.fr", "wanadoo.fr", "laposte.net"];
 const GODADDY: &[&str] = &["secureserver.net"];
 const GOOGLE: &[&str] = &["google.com", "gmail.com", "googlemail.com"];
-const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "uqmobile.jp"];
+const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "auone-net.jp", "uqmobile.jp"];
 const LAPOSTE: &[&str] = &["laposte.net"];
+const MESSAGELABS: &[&str] = &["messagelabs.com"];
 const MICROSOFT: &[&str] = &["outlook.com", "hotmail.", "live.com", "msn.com"];
 const MIMECAST: &[&str] = &["mimecast.com"];
 const TENCENT: &[&str] = &["qq.com"];
@@ -79,8 +80,16 @@ const RULES: &[Rule] = &[
     // unknown"); its receive filter answers after DATA without the address (" : User
     // unknown", see text.rs). Seen in lhost-messagingserver-09.eml.
     Rule { provider: "kddi", hosts: KDDI, needle: Needle::Phrase(">: user unknown"), reason: Reason::UserUnknown },
+    // au one net (KDDI's ISP mail) answers an address it does not have with a bare
+    // "550 <a@ne.auone-net.jp>: Recipient address rejected." and no cause after it.
+    // Seen in lhost-postfix-46.eml.
+    Rule { provider: "kddi", hosts: KDDI, needle: Needle::Phrase(">: recipient address rejected."), reason: Reason::UserUnknown },
     // La Poste: LPN007_416 "Adresse destinataire invalide". Seen in rhost-franceptt-02.eml.
     Rule { provider: "laposte", hosts: LAPOSTE, needle: Needle::Phrase("adresse destinataire invalide"), reason: Reason::UserUnknown },
+    // Symantec Email Security.cloud (MessageLabs) refuses a recipient its customer has not
+    // registered with its own 542 reply: "542 a@example.com Rejected". Seen in
+    // rhost-messagelabs-03.eml.
+    Rule { provider: "messagelabs", hosts: MESSAGELABS, needle: Needle::Phrase("542 * rejected"), reason: Reason::UserUnknown },
     // Exchange Online's directory-based edge blocking refuses a recipient the tenant does
     // not have with 5.4.1 "Recipient address rejected: Access denied" (seen in
     // rhost-microsoft-02.eml); Outlook.com answers an unknown account with RFC 5321's
@@ -162,7 +171,7 @@ fn on_label_boundary(host: &str, fragment: &str) -> bool {
 pub fn find(hosts: &Hosts, text: &str, status: Option<&Code>) -> Option<(Reason, String)> {
     RULES.iter().find_map(|r| {
         let hit = match r.needle {
-            Needle::Phrase(p) => text.contains(p),
+            Needle::Phrase(p) => super::text::contains(text, p),
             Needle::Status(s) => status.is_some_and(|c| c.rest == s),
         };
         (hit && (r.hosts.is_empty() || hosts.any(r.hosts))).then(|| {

@@ -253,7 +253,7 @@ fn score(dir: &Path, bounds: &[&str]) {
 }
 
 /// The product's bars on the shared corpus. Hard is a floor at what the engine reaches today
-/// (98.4%), not yet the target of 99%: the misses left are labels without address-level
+/// (98.6%), not yet the target of 99%: the misses left are labels without address-level
 /// proof in the message (a bare "550 Unknown user" relayed with no SMTP stage, InterScan's
 /// catch-all "Unable to deliver", a malformed DNS reply), which the engine refuses to call
 /// hard. A drop below the floor is a regression; raise it as causes are fixed.
@@ -268,7 +268,7 @@ fn shared_sisimai_corpus() {
             "--min kind_accuracy=0.98",
             "--min status_accuracy=0.97",
             "--min reason_accuracy=0.95",
-            "--min hard_accuracy=0.98",
+            "--min hard_accuracy=0.985",
             "--max wrong_suppressions=0",
         ],
     );

@@ -435,6 +435,10 @@ fn finish(
     } = filing;
     let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
     let arrived_at = store::time::now();
+    let tmp_dir = delivery
+        .tmp_path()
+        .parent()
+        .map(std::path::Path::to_path_buf);
     let filed = delivery.commit_into(&folder)?;
     FILED.store(true, Ordering::SeqCst);
     notes.extend(filed.fallback.clone());
@@ -487,6 +491,10 @@ fn finish(
         let line = delivery_line(&filed, &meta, &verdict, db, start);
         logger.line(Severity::Info, &line);
     }));
+    // Files a killed agent left in tmp/ (one stat(2) a delivery, a scan every 8 hours).
+    if let Some(dir) = tmp_dir {
+        let _ = catch_unwind(AssertUnwindSafe(|| maildir::clean_tmp(&dir)));
+    }
     Ok(())
 }
 

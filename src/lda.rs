@@ -1,7 +1,8 @@
 //! The delivery pipeline of rebound-lda, one call per step, read top to bottom:
 //! arguments -> privileges -> configuration -> envelope -> read a bounded prefix ->
-//! classify it -> file the whole message (streamed) into the Maildir -> record -> log ->
-//! exit code. Until the rename into `new/` every failure is a temporary one (exit 75, first
+//! classify it and open the database (on a second thread, while the main one files the whole
+//! message, streamed, into the Maildir's tmp/ and fsyncs it) -> rename into the verdict's
+//! folder -> record -> log -> exit code. Until the rename into `new/` every failure is a temporary one (exit 75, first
 //! stderr line `4.x.y ...`); after it the exit is 0 whatever happens, because the message is
 //! safe and `rebound import` can bring the database in line later. A panic in the classifier
 //! or the store is caught and does not change that.
@@ -18,6 +19,7 @@ use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -177,7 +179,19 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         verp: config.verp(),
     };
     let mut notes: Vec<String> = Vec::new();
+    let prefix = Arc::new(prefix);
     let message = &prefix[body_start..];
+
+    // Classify and open the database on a second thread while this one writes and fsyncs
+    // the message: the fsync is the disk's time, the classifier and SQLite's schema parse
+    // are the CPU's, so the two overlap (bench/delivery.sh).
+    let mut worker = Worker::start(
+        Arc::clone(&prefix),
+        body_start,
+        ctx,
+        config.database.clone(),
+        config.busy_timeout_ms,
+    );
 
     // Write: added headers, the prefix, then the rest of the input, hashed as written. The
     // tmp file sits in the `-m` folder when there is one, else in the Maildir's own tmp/;
@@ -239,6 +253,24 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     for i in &inv.ignored {
         notes.push(format!("ignored dovecot-lda option {i}"));
     }
+
+    // The verdict, waited for at most classify_timeout_ms from here (a pathological input,
+    // a classifier bug): past that the message is filed as `other` and the process ends
+    // without waiting for the classifier.
+    let limit = Duration::from_millis(config.classify_timeout_ms);
+    let (verdict, store) = match worker.verdict(limit) {
+        Some((verdict, classifier_notes)) => {
+            notes.extend(classifier_notes);
+            (verdict, Some(worker))
+        }
+        None => {
+            notes.push(format!(
+                "classification did not finish within classify_timeout_ms ({} ms), filed as other",
+                limit.as_millis()
+            ));
+            (fallback_verdict("timeout"), None)
+        }
+    };
     let filing = Filing {
         delivery,
         mailbox,
@@ -252,41 +284,7 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         notes,
         start,
     };
-
-    // Classify here, the message written and fsynced in tmp/. Whoever takes the filing out
-    // of the slot finishes it: this thread with the verdict, or the watchdog with kind
-    // `other` once classify_timeout_ms has passed (a pathological input, a classifier bug),
-    // after which this thread only waits for the watchdog to end the process.
-    let limit = Duration::from_millis(filing.config.classify_timeout_ms);
-    let slot = Arc::new(Mutex::new(Some(filing)));
-    start_watchdog(Arc::clone(&slot), limit);
-    let mut classifier_notes = Vec::new();
-    let verdict = match catch_unwind(AssertUnwindSafe(|| {
-        fault("panic-classify");
-        if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
-            loop {
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
-        classify::classify(message, &ctx)
-    })) {
-        Ok(v) => v,
-        Err(_) => {
-            classifier_notes.push(format!(
-                "classifier panicked, filed as other: {}",
-                last_panic()
-            ));
-            fallback_verdict("panic")
-        }
-    };
-    let taken = slot.lock().ok().and_then(|mut s| s.take());
-    let Some(mut filing) = taken else {
-        loop {
-            std::thread::park();
-        }
-    };
-    filing.notes.extend(classifier_notes);
-    finish(filing, verdict, logger)
+    finish(filing, verdict, store, logger)
 }
 
 /// What finishing a delivery needs once the message is written and fsynced in tmp/.
@@ -317,40 +315,116 @@ fn logger_for(config: &Config) -> Logger {
     }
 }
 
-/// A sleeping thread that finishes the delivery itself, as kind `other`, if classification
-/// has not finished within `limit`, then ends the process with the agent's exit code. It
-/// costs one clone(2); on the normal path the process exits before it wakes.
-fn start_watchdog(slot: Arc<Mutex<Option<Filing>>>, limit: Duration) {
-    let _ = std::thread::Builder::new()
-        .name("watchdog".into())
-        .spawn(move || {
-            std::thread::sleep(limit);
-            let Some(mut filing) = slot.lock().ok().and_then(|mut s| s.take()) else {
-                return;
-            };
-            filing.notes.push(format!(
-                "classification did not finish within classify_timeout_ms ({} ms), filed as other",
-                limit.as_millis()
-            ));
-            let mut logger = logger_for(&filing.config);
-            let code = match catch_unwind(AssertUnwindSafe(|| {
-                finish(filing, fallback_verdict("timeout"), &mut logger)
-            })) {
-                Ok(Ok(())) => LdaExit::Delivered,
-                Ok(Err(e)) => tempfail(&mut logger, &e),
-                Err(_) if filed() => LdaExit::Delivered,
-                Err(_) => {
-                    let _ = writeln!(std::io::stderr(), "{}", exit::panic_line(&last_panic()));
-                    LdaExit::TempFail
-                }
-            };
-            std::process::exit(code as i32);
-        });
+/// The verdict and the verdict's notes.
+type Classified = (Verdict, Vec<String>);
+
+/// The thread that classifies the message, then opens the database, while the main thread
+/// files. Either result is caught when it panics; a thread that cannot be started leaves
+/// both to the main thread.
+struct Worker {
+    verdict: Option<Receiver<Classified>>,
+    store: Option<Receiver<std::thread::Result<Result<Store>>>>,
+    /// What the main thread needs to do the work itself.
+    inline: Option<(Arc<Vec<u8>>, usize, Context)>,
+    database: PathBuf,
+    busy_timeout_ms: u64,
+}
+
+impl Worker {
+    fn start(
+        prefix: Arc<Vec<u8>>,
+        body_start: usize,
+        ctx: Context,
+        database: PathBuf,
+        busy_timeout_ms: u64,
+    ) -> Worker {
+        let (verdict_tx, verdict_rx) = sync_channel(1);
+        let (store_tx, store_rx) = sync_channel(1);
+        let job = Arc::new(Mutex::new(Some((prefix, body_start, ctx))));
+        let taken = Arc::clone(&job);
+        let path = database.clone();
+        let spawned = std::thread::Builder::new()
+            .name("classify".into())
+            // The main thread's usual stack (ulimit -s 8192): the classifier ran there before
+            // and deep MIME nesting must not overflow here. Only touched pages cost memory.
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let Some((prefix, body_start, ctx)) = taken.lock().ok().and_then(|mut j| j.take())
+                else {
+                    return;
+                };
+                let _ = verdict_tx.send(classify_caught(&prefix[body_start..], &ctx));
+                let store = catch_unwind(AssertUnwindSafe(|| Store::open(&path, busy_timeout_ms)));
+                let _ = store_tx.send(store);
+            });
+        let (verdict, store, inline) = match spawned {
+            Ok(_) => (Some(verdict_rx), Some(store_rx), None),
+            Err(_) => (None, None, job.lock().ok().and_then(|mut j| j.take())),
+        };
+        Worker {
+            verdict,
+            store,
+            inline,
+            database,
+            busy_timeout_ms,
+        }
+    }
+
+    /// The verdict, or `None` when the classifier has not finished within `limit`.
+    fn verdict(&mut self, limit: Duration) -> Option<Classified> {
+        if let Some((prefix, body_start, ctx)) = self.inline.take() {
+            return Some(classify_caught(&prefix[body_start..], &ctx));
+        }
+        let rx = self.verdict.take()?;
+        match rx.recv_timeout(limit) {
+            Ok(v) => Some(v),
+            Err(RecvTimeoutError::Timeout) => None,
+            // The thread ended without a verdict: it cannot, classify_caught catches panics.
+            Err(RecvTimeoutError::Disconnected) => Some((fallback_verdict("panic"), Vec::new())),
+        }
+    }
+
+    /// The open database: the worker's, or opened here. A panic of the worker's open is
+    /// resumed here, for the caller's catch_unwind.
+    fn store(self) -> Result<Store> {
+        match self.store.map(|rx| rx.recv()) {
+            Some(Ok(Ok(opened))) => opened,
+            Some(Ok(Err(payload))) => std::panic::resume_unwind(payload),
+            _ => Store::open(&self.database, self.busy_timeout_ms),
+        }
+    }
+}
+
+/// Classify, a panic becoming kind `other` with a note.
+fn classify_caught(message: &[u8], ctx: &Context) -> Classified {
+    match catch_unwind(AssertUnwindSafe(|| {
+        fault("panic-classify");
+        if std::env::var_os("REBOUND_LDA_FAULT").is_some_and(|v| v == "hang-classify") {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        classify::classify(message, ctx)
+    })) {
+        Ok(v) => (v, Vec::new()),
+        Err(_) => (
+            fallback_verdict("panic"),
+            vec![format!(
+                "classifier panicked, filed as other: {}",
+                last_panic()
+            )],
+        ),
+    }
 }
 
 /// Rename into the verdict's folder (the message is safe from here), then record and log.
 /// Only the rename can fail; nothing after it changes the exit code.
-fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
+fn finish(
+    filing: Filing,
+    verdict: Verdict,
+    worker: Option<Worker>,
+    logger: &mut Logger,
+) -> Result<()> {
     let Filing {
         delivery,
         mailbox,
@@ -361,6 +435,10 @@ fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
     } = filing;
     let folder = mailbox.unwrap_or_else(|| config.folders.for_kind(verdict.kind).to_string());
     let arrived_at = store::time::now();
+    let tmp_dir = delivery
+        .tmp_path()
+        .parent()
+        .map(std::path::Path::to_path_buf);
     let filed = delivery.commit_into(&folder)?;
     FILED.store(true, Ordering::SeqCst);
     notes.extend(filed.fallback.clone());
@@ -369,11 +447,19 @@ fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
     meta.arrived_at = arrived_at;
     meta.size = Some(filed.size);
     let db = match catch_unwind(AssertUnwindSafe(|| {
+        let mut store = match worker {
+            Some(w) => w.store()?,
+            None => Store::open(&config.database, config.busy_timeout_ms)?,
+        };
         fault("panic-record");
-        let mut store = Store::open(&config.database, config.busy_timeout_ms)?;
         let recorded = store.record(&meta, &verdict, &config.policy)?;
         // Keep the WAL short (1 MiB); a failure here loses nothing, the record is in.
         let _ = store.checkpoint_if_over(WAL_LIMIT);
+        // Not closed: the process ends right after the log line and the kernel releases
+        // the file locks. Closing would only free the parsed schema (callgrind: 4% of a
+        // delivery); it checkpoints nothing (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, see
+        // `Store::open`) and the transaction is committed.
+        std::mem::forget(store);
         Ok::<_, Error>(recorded)
     })) {
         Ok(Ok(Recorded::New { .. })) => "recorded",
@@ -405,6 +491,10 @@ fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
         let line = delivery_line(&filed, &meta, &verdict, db, start);
         logger.line(Severity::Info, &line);
     }));
+    // Files a killed agent left in tmp/ (one stat(2) a delivery, a scan every 8 hours).
+    if let Some(dir) = tmp_dir {
+        let _ = catch_unwind(AssertUnwindSafe(|| maildir::clean_tmp(&dir)));
+    }
     Ok(())
 }
 

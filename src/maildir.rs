@@ -12,7 +12,7 @@ use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A Maildir on disk (its root; folders are `.Name` directories inside it).
 #[derive(Debug, Clone)]
@@ -270,6 +270,40 @@ impl Drop for Delivery {
     }
 }
 
+/// How often `clean_tmp` looks into a tmp/ directory, and how old a file there must be to
+/// go: dovecot's rule (8 hours, 36 hours), the tmp/ directory's atime recording the last look.
+const TMP_SCAN_EVERY: Duration = Duration::from_secs(8 * 3600);
+const TMP_MAX_AGE: Duration = Duration::from_secs(36 * 3600);
+
+/// Remove files left in `tmp_dir` for over 36 hours: a delivery killed by SIGKILL or a power
+/// cut between create and rename leaves its tmp file behind (an agent that fails otherwise
+/// removes its own). Looks at most once per 8 hours, like dovecot: one stat(2) of the
+/// directory decides, its atime (set here after each look; neither a rename nor a create
+/// touches it) telling when the last look was. Returns how many files were removed.
+pub fn clean_tmp(tmp_dir: &Path) -> std::io::Result<usize> {
+    let now = SystemTime::now();
+    let dir = std::fs::metadata(tmp_dir)?;
+    let last = dir.accessed()?;
+    if now.duration_since(last).unwrap_or_default() < TMP_SCAN_EVERY {
+        return Ok(0);
+    }
+    // Mark first: a concurrent agent then skips the scan instead of repeating it.
+    File::open(tmp_dir)?.set_times(std::fs::FileTimes::new().set_accessed(now))?;
+    let mut removed = 0;
+    for entry in std::fs::read_dir(tmp_dir)?.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        // mtime: the last write of the agent that created it (only agents write in tmp/).
+        let old = |t: SystemTime| now.duration_since(t).unwrap_or_default() >= TMP_MAX_AGE;
+        if meta.modified().is_ok_and(old) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// rename(2) that never replaces an existing message (renameat2 RENAME_NOREPLACE), falling
 /// back to plain rename where the file system does not support the flag.
 fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -390,6 +424,44 @@ mod tests {
                 .count(),
             0
         );
+    }
+
+    #[test]
+    fn stale_tmp_files_go_once_per_scan_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let long_ago = SystemTime::now() - Duration::from_secs(40 * 3600);
+        let stale = tmp.join("1.M1P1.host");
+        std::fs::write(&stale, "x").unwrap();
+        File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_times(std::fs::FileTimes::new().set_modified(long_ago))
+            .unwrap();
+        let fresh = tmp.join("2.M2P2.host");
+        std::fs::write(&fresh, "y").unwrap();
+        // Looked at recently (atime now): nothing is scanned.
+        File::open(&tmp)
+            .unwrap()
+            .set_times(std::fs::FileTimes::new().set_accessed(SystemTime::now()))
+            .unwrap();
+        assert_eq!(clean_tmp(&tmp).unwrap(), 0);
+        assert!(stale.exists());
+        // Last look 9 hours ago: the 40-hour-old file goes, the fresh one stays.
+        File::open(&tmp)
+            .unwrap()
+            .set_times(
+                std::fs::FileTimes::new()
+                    .set_accessed(SystemTime::now() - Duration::from_secs(9 * 3600)),
+            )
+            .unwrap();
+        assert_eq!(clean_tmp(&tmp).unwrap(), 1);
+        assert!(!stale.exists() && fresh.exists());
+        // The scan moved the atime to now: the next call does not scan again.
+        let atime = std::fs::metadata(&tmp).unwrap().accessed().unwrap();
+        assert!(SystemTime::now().duration_since(atime).unwrap() < Duration::from_secs(60));
     }
 
     #[test]

@@ -90,8 +90,8 @@ pub(crate) fn bounded(s: &str) -> &str {
 pub(crate) fn cut_at<'a>(text: &'a str, markers: &[&str]) -> &'a str {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let t = line.trim().to_ascii_lowercase();
-        if !t.is_empty() && markers.iter().any(|m| t.starts_with(m)) {
+        let t = line.trim().as_bytes();
+        if !t.is_empty() && markers.iter().any(|m| starts_with_lc(t, m.as_bytes())) {
             return &text[..offset];
         }
         offset += line.len();
@@ -104,11 +104,34 @@ pub(crate) fn after_line<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         offset += line.len();
-        if line.to_ascii_lowercase().contains(marker) {
+        if contains_lc(line.as_bytes(), marker.as_bytes()) {
             return Some(&text[offset..]);
         }
     }
     None
+}
+
+/// `s.to_ascii_lowercase().starts_with(lower)`, without lower-casing a copy of `s` (which
+/// cost an allocation per line of every report, for every format that looked). A `lower`
+/// with an upper-case ASCII letter matches nothing, as before.
+fn starts_with_lc(s: &[u8], lower: &[u8]) -> bool {
+    s.get(..lower.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(lower))
+        && !lower.iter().any(u8::is_ascii_uppercase)
+}
+
+/// `s.to_ascii_lowercase().contains(lower)`, without the copy (see `starts_with_lc`).
+fn contains_lc(s: &[u8], lower: &[u8]) -> bool {
+    let Some(&first) = lower.first() else {
+        return true;
+    };
+    if lower.iter().any(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let other = first.to_ascii_uppercase();
+    (0..s.len().saturating_sub(lower.len() - 1)).any(|i| {
+        (s[i] == first || s[i] == other) && s[i..i + lower.len()].eq_ignore_ascii_case(lower)
+    })
 }
 
 /// Does the message carry a usable RFC 3464 `message/delivery-status` part (one recipient or
@@ -452,6 +475,16 @@ mod tests {
         assert_eq!(b[0].address, "x@example.com");
         assert_eq!(b[0].first, "<x@example.com>:");
         assert_eq!(b[0].lines, vec!["said 550"]);
+    }
+
+    proptest::proptest! {
+        /// The allocation-free comparisons agree with lower-casing a copy.
+        #[test]
+        fn case_folding_matches_lowercasing(s in "[a-cA-C é-]{0,12}", m in "[a-cA-C é-]{0,4}") {
+            let lc = s.to_ascii_lowercase();
+            proptest::prop_assert_eq!(starts_with_lc(s.as_bytes(), m.as_bytes()), lc.starts_with(m.as_str()));
+            proptest::prop_assert_eq!(contains_lc(s.as_bytes(), m.as_bytes()), lc.contains(m.as_str()));
+        }
     }
 
     #[test]

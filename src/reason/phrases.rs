@@ -14,12 +14,10 @@
 //! bytes are tried one by one, the gapped ones only when they would win over what the
 //! index found.
 
-/// log2 of the number of buckets of the index: 4096, for some 350 phrases.
-const BITS: u32 = 12;
-
-/// The bucket of four bytes read as a little-endian word (multiplicative hashing).
-fn bucket(word: u32) -> usize {
-    (word.wrapping_mul(0x9E37_79B1) >> (32 - BITS)) as usize
+/// The bucket of four bytes read as a little-endian word (multiplicative hashing), among
+/// `1 << bits` buckets.
+fn bucket(word: u32, bits: u32) -> usize {
+    (word.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
 }
 
 /// The first four bytes of `b` as a little-endian word.
@@ -29,6 +27,8 @@ fn word(b: &[u8]) -> Option<u32> {
 
 /// The phrases of some tables, searchable in one pass.
 pub struct Set {
+    /// log2 of the number of buckets: about eight per phrase, so most are empty.
+    bits: u32,
     /// Bucket `h` holds `slots[starts[h]..starts[h + 1]]`.
     starts: Vec<u32>,
     /// The indexed phrases by bucket: their first four bytes and their position in
@@ -47,24 +47,26 @@ impl Set {
         for (t, phrases) in tables.iter().enumerate() {
             order.extend(phrases.iter().map(|p| (t, *p)));
         }
+        let bits = (order.len().max(1).ilog2() + 4).clamp(4, 14);
         let mut alone = Vec::new();
         let mut indexed: Vec<(usize, u32, u32)> = Vec::with_capacity(order.len());
         for (at, (_, phrase)) in order.iter().enumerate() {
             match word(phrase.as_bytes()) {
-                Some(w) if !phrase.contains(" * ") => indexed.push((bucket(w), w, at as u32)),
+                Some(w) if !phrase.contains(" * ") => indexed.push((bucket(w, bits), w, at as u32)),
                 _ => alone.push(at as u32),
             }
         }
         // Sorted by bucket, then by decision order (a stable sort keeps the latter).
         indexed.sort_by_key(|e| e.0);
-        let mut starts = vec![0u32; (1 << BITS) + 1];
+        let mut starts = vec![0u32; (1 << bits) + 1];
         for e in &indexed {
             starts[e.0 + 1] += 1;
         }
-        for h in 0..(1 << BITS) {
+        for h in 0..(1 << bits) {
             starts[h + 1] += starts[h];
         }
         Set {
+            bits,
             starts,
             slots: indexed.into_iter().map(|e| (e.1, e.2)).collect(),
             order,
@@ -78,7 +80,7 @@ impl Set {
         for i in 0..text.len().saturating_sub(3) {
             let rest = &text[i..];
             let Some(w) = word(rest) else { break };
-            let h = bucket(w);
+            let h = bucket(w, self.bits);
             let (from, to) = (self.starts[h] as usize, self.starts[h + 1] as usize);
             for &(prefix, at) in &self.slots[from..to] {
                 if best.is_some_and(|b| at >= b) {

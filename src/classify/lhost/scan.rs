@@ -88,11 +88,33 @@ pub(crate) fn bounded(s: &str) -> &str {
 /// `text` up to (not including) the first line that starts, after trimming and lower-casing,
 /// with one of `markers` (lower-case).
 pub(crate) fn cut_at<'a>(text: &'a str, markers: &[&str]) -> &'a str {
+    // The first byte of a line (past ASCII blanks) rules out most lines before any marker
+    // is compared; a line starting with a non-ASCII byte (U+3000 is a blank to `trim`)
+    // takes the full comparison.
+    let mut firsts = [false; 128];
+    let mut any_line = false;
+    for m in markers {
+        match m.as_bytes().first() {
+            Some(&b) if b.is_ascii() => firsts[usize::from(b.to_ascii_lowercase())] = true,
+            Some(_) => {}
+            None => any_line = true,
+        }
+    }
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let t = line.trim().as_bytes();
-        if !t.is_empty() && markers.iter().any(|m| starts_with_lc(t, m.as_bytes())) {
-            return &text[..offset];
+        let lead = line
+            .bytes()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+        let candidate = match lead {
+            None => false,
+            Some(b) if b.is_ascii() => any_line || firsts[usize::from(b.to_ascii_lowercase())],
+            Some(_) => true,
+        };
+        if candidate {
+            let t = line.trim().as_bytes();
+            if !t.is_empty() && markers.iter().any(|m| starts_with_lc(t, m.as_bytes())) {
+                return &text[..offset];
+            }
         }
         offset += line.len();
     }
@@ -475,6 +497,44 @@ mod tests {
         assert_eq!(b[0].address, "x@example.com");
         assert_eq!(b[0].first, "<x@example.com>:");
         assert_eq!(b[0].lines, vec!["said 550"]);
+    }
+
+    /// `cut_at` as it was written first: lower-case every trimmed line.
+    fn cut_at_reference<'a>(text: &'a str, markers: &[&str]) -> &'a str {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let t = line.trim().to_ascii_lowercase();
+            if !t.is_empty() && markers.iter().any(|m| t.starts_with(m)) {
+                return &text[..offset];
+            }
+            offset += line.len();
+        }
+        text
+    }
+
+    proptest::proptest! {
+        /// Lines of marker pieces, blanks (ASCII and Unicode) and noise.
+        #[test]
+        fn cut_at_agrees_with_lowercasing_lines(
+            lines in proptest::collection::vec(
+                (0usize..40, 0usize..60, "[ \t\u{3000}\u{a0}]{0,2}", "[a-zA-Z -]{0,4}", proptest::bool::ANY),
+                0..8,
+            )
+        ) {
+            let mut text = String::new();
+            for (which, len, blank, noise, upper) in lines {
+                let m = RETURNED_MARKERS[which % RETURNED_MARKERS.len()];
+                let m = &m[..len.min(m.len())];
+                text.push_str(&blank);
+                text.push_str(&if upper { m.to_ascii_uppercase() } else { m.to_string() });
+                text.push_str(&noise);
+                text.push('\n');
+            }
+            proptest::prop_assert_eq!(cut_at(&text, RETURNED_MARKERS), cut_at_reference(&text, RETURNED_MARKERS));
+            let odd = ["", "Upper", "\u{3000}x", "x"];
+            proptest::prop_assert_eq!(cut_at(&text, &odd[1..]), cut_at_reference(&text, &odd[1..]));
+            proptest::prop_assert_eq!(cut_at(&text, &odd), cut_at_reference(&text, &odd));
+        }
     }
 
     proptest::proptest! {

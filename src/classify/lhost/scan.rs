@@ -38,7 +38,10 @@ pub(crate) const RETURNED_MARKERS: &[&str] = &[
 /// The report text of a message: its first top-level text part, cut where the returned
 /// message begins (one of `RETURNED_MARKERS`), at most `REPORT_LIMIT` bytes.
 pub(crate) fn report_text(msg: &Message) -> &str {
-    cut_at(bounded(msg.body_text()), RETURNED_MARKERS)
+    // Every format that looks asks: cut once per classification (`memo`).
+    let text = bounded(msg.body_text());
+    let len = crate::classify::memo::report_len(msg, || cut_at(text, RETURNED_MARKERS).len());
+    text.get(..len).unwrap_or(text)
 }
 
 /// A header of the returned message that a single-part bounce carries inline after one of
@@ -46,7 +49,7 @@ pub(crate) fn report_text(msg: &Message) -> &str {
 /// marker, unfolded. `None` when there is no marker or no such header before the blank line.
 pub(crate) fn inline_returned_header(msg: &Message, name: &str) -> Option<String> {
     let text = bounded(msg.body_text());
-    let report = cut_at(text, RETURNED_MARKERS);
+    let report = report_text(msg);
     let rest = &text[report.len()..];
     let mut lines = rest.lines().skip(1).skip_while(|l| l.trim().is_empty());
     let mut value: Option<String> = None;

@@ -77,16 +77,24 @@ impl Set {
     /// The indexed phrases occurring in `text`, by position in decision order; `stop` says
     /// when to give up early (given the best position so far).
     fn scan(&self, text: &[u8], mut best: Option<u32>, stop: impl Fn(u32) -> bool) -> Option<u32> {
-        for i in 0..text.len().saturating_sub(3) {
-            let rest = &text[i..];
-            let Some(w) = word(rest) else { break };
+        let Some(mut w) = word(text) else {
+            return best;
+        };
+        for i in 0..=text.len() - 4 {
+            if i > 0 {
+                // The next four bytes: shift the window by one.
+                w = (w >> 8) | (u32::from(text[i + 3]) << 24);
+            }
             let h = bucket(w, self.bits);
             let (from, to) = (self.starts[h] as usize, self.starts[h + 1] as usize);
+            if from == to {
+                continue;
+            }
             for &(prefix, at) in &self.slots[from..to] {
                 if best.is_some_and(|b| at >= b) {
                     break;
                 }
-                if prefix == w && rest.starts_with(self.order[at as usize].1.as_bytes()) {
+                if prefix == w && text[i..].starts_with(self.order[at as usize].1.as_bytes()) {
                     best = Some(at);
                     if stop(at) {
                         return best;
@@ -101,25 +109,31 @@ impl Set {
     /// The phrase found in `text` that comes first in decision order: the index of its
     /// table and the phrase. The same as asking `super::text::contains` phrase by phrase.
     pub fn first(&self, text: &str) -> Option<(usize, &'static str)> {
-        // The phrases tried alone come first when they win; then the index finds the best
-        // of the rest, and no phrase after a hit needs comparing.
-        let mut best = None;
-        for &at in &self.alone {
-            if super::text::contains(text, self.order[at as usize].1) {
-                best = Some(at);
-                break;
-            }
-        }
-        let best = self.scan(text.as_bytes(), best, |at| at == 0)?;
+        // The index finds the best literal; a phrase tried alone counts only where it would
+        // come before it.
+        let best = self.scan(text.as_bytes(), None, |at| at == 0);
+        let best = self
+            .alone
+            .iter()
+            .copied()
+            .take_while(|at| best.is_none_or(|b| *at < b))
+            .find(|at| self.alone_in(text, *at))
+            .or(best)?;
         self.order.get(best as usize).copied()
+    }
+
+    /// Whether the phrase at `at` (tried alone) occurs in `text`: its words before the first
+    /// ` * ` gap must, before the full test of `text::contains` is worth making.
+    fn alone_in(&self, text: &str, at: u32) -> bool {
+        let phrase = self.order[at as usize].1;
+        let head = phrase.find(" * ").map_or(phrase, |gap| &phrase[..gap + 1]);
+        text.contains(head) && super::text::contains(text, phrase)
     }
 
     /// Whether any phrase of the set occurs in `text`.
     pub fn any(&self, text: &str) -> bool {
-        self.alone
-            .iter()
-            .any(|at| super::text::contains(text, self.order[*at as usize].1))
-            || self.scan(text.as_bytes(), None, |_| true).is_some()
+        self.scan(text.as_bytes(), None, |_| true).is_some()
+            || self.alone.iter().any(|at| self.alone_in(text, *at))
     }
 }
 

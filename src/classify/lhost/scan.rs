@@ -146,17 +146,24 @@ fn starts_with_lc(s: &[u8], lower: &[u8]) -> bool {
 }
 
 /// `s.to_ascii_lowercase().contains(lower)`, without the copy (see `starts_with_lc`).
-fn contains_lc(s: &[u8], lower: &[u8]) -> bool {
+pub(crate) fn contains_lc(s: &[u8], lower: &[u8]) -> bool {
     let Some(&first) = lower.first() else {
         return true;
     };
     if lower.iter().any(u8::is_ascii_uppercase) {
         return false;
     }
-    let other = first.to_ascii_uppercase();
-    (0..s.len().saturating_sub(lower.len() - 1)).any(|i| {
-        (s[i] == first || s[i] == other) && s[i..i + lower.len()].eq_ignore_ascii_case(lower)
-    })
+    let fits = |at: usize| {
+        s.get(at..at + lower.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(lower))
+    };
+    // Candidates by the first byte in either case (a SIMD scan), then the whole needle.
+    let upper = first.to_ascii_uppercase();
+    if upper == first {
+        memchr::memchr_iter(first, s).any(fits)
+    } else {
+        memchr::memchr2_iter(first, upper, s).any(fits)
+    }
 }
 
 /// Does the message carry a usable RFC 3464 `message/delivery-status` part (one recipient or

@@ -221,7 +221,22 @@ fn around(lower: &str, positions: &[usize], len: usize) -> Vec<(String, String)>
 /// delivered to <addr> because the address couldn't be found".
 fn paragraph(window: &str) -> String {
     let para = window.split("\n\n").next().unwrap_or(window);
-    para.split_whitespace().collect::<Vec<_>>().join(" ")
+    if !para.is_ascii() {
+        return para.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    // The same in one pass over ASCII (the common case): ASCII blanks are exactly the
+    // characters `split_whitespace` splits ASCII text at.
+    let mut out = String::with_capacity(para.len());
+    for word in para
+        .split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// The explanations the notification gives for one recipient, for a diagnostic that says

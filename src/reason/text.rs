@@ -584,7 +584,9 @@ pub fn normalize(diagnostic: &str) -> String {
         }
         if w.is_ascii() {
             // The same as below, without decoding and mapping every character.
-            out.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            let start = out.len();
+            out.push_str(w);
+            out[start..].make_ascii_lowercase();
         } else {
             out.extend(w.chars().flat_map(char::to_lowercase));
         }

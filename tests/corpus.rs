@@ -252,11 +252,11 @@ fn score(dir: &Path, bounds: &[&str]) {
     );
 }
 
-/// The product's bars on the shared corpus. Reason and hard are floors at what the engine
-/// reaches today (reason 93.97%, hard 97.7%), not yet the targets of 95% and 99%: the misses
-/// left are verdicts without address-level proof (a bare "550 Unknown user" with no SMTP
-/// stage, catch-all filter texts), which the engine refuses to call hard. A drop below the
-/// floor is a regression; raise the floors as causes are fixed.
+/// The product's bars on the shared corpus. Hard is a floor at what the engine reaches today
+/// (98.6%), not yet the target of 99%: the misses left are labels without address-level
+/// proof in the message (a bare "550 Unknown user" relayed with no SMTP stage, InterScan's
+/// catch-all "Unable to deliver", a malformed DNS reply), which the engine refuses to call
+/// hard. A drop below the floor is a regression; raise it as causes are fixed.
 #[test]
 fn shared_sisimai_corpus() {
     let Some(dir) = shared("sisimai") else { return };
@@ -267,8 +267,8 @@ fn shared_sisimai_corpus() {
             "--min recipient_precision=0.995",
             "--min kind_accuracy=0.98",
             "--min status_accuracy=0.97",
-            "--min reason_accuracy=0.935",
-            "--min hard_accuracy=0.975",
+            "--min reason_accuracy=0.95",
+            "--min hard_accuracy=0.985",
             "--max wrong_suppressions=0",
         ],
     );

@@ -298,7 +298,13 @@ fn collect(root: &mail_parser::Message, root_depth: usize, out: &mut Message) {
                 return;
             }
             let part = &msg.parts[i];
-            let ct = content_type(part);
+            let mut ct = content_type(part);
+            if ct.starts_with("multipart/") && matches!(part.body, PartType::Text(_)) {
+                // A multipart whose boundary never appears in the body is parsed as one
+                // text leaf: it is the whole report in plain text, readable as such (seen
+                // in rfc3464-06.eml, a Sendmail report whose boundary lines were lost).
+                ct = "text/plain".into();
+            }
             match &part.body {
                 PartType::Text(t) | PartType::Html(t) => {
                     if ct == "text/rfc822-headers" {

@@ -112,6 +112,7 @@ fn detect(msg: &Message) -> Verdict {
             kind,
             recipients: parsed.recipients,
             feedback_type: parsed.feedback_type.filter(|_| kind == Kind::Complaint),
+            smtp_command: parsed.smtp_command,
             detector: format!("lhost/{}", format.name),
             evidence,
             ..Verdict::default()
@@ -187,7 +188,7 @@ fn interpret(verdict: &mut Verdict, msg: &Message) {
         detector: &verdict.detector,
         reporting_mta: reporting_mta.as_deref(),
         notification: Some(msg.body_text()),
-        ..Default::default()
+        command: verdict.smtp_command.as_deref(),
     };
     for r in &mut verdict.recipients {
         crate::reason::interpret(r, &hints);

@@ -64,6 +64,7 @@ fn parse_uncached(msg: &Message) -> Option<Parsed> {
         recipients,
         evidence,
         feedback_type: None,
+        smtp_command: None,
     })
 }
 

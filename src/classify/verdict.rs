@@ -240,4 +240,8 @@ pub struct Verdict {
     pub message_id: Option<String>,
     /// Subject of the report itself.
     pub subject: Option<String>,
+    /// The SMTP command the remote server answered, where the format states it apart from
+    /// the reply (m-FILTER's `SMTP command` section); read by the reason layer, not printed.
+    #[serde(skip)]
+    pub smtp_command: Option<String>,
 }

@@ -247,7 +247,7 @@ const NOTIFICATION_PREFIX: usize = 4096;
 /// rfc3464-01.eml: "Not enough disk space" above a DSN saying 5.1.1).
 fn contradicted(notification: Option<&str>, ev: &mut Vec<String>) -> Option<Reason> {
     match reading(notification?) {
-        (Some((reason, phrase)), false) => {
+        (Some((reason, phrase)), false) if !is_address_failure(reason) => {
             ev.push(format!(
                 "not hard: the notification says {} (phrase {:?})",
                 reason.as_str(),
@@ -377,6 +377,9 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         if strong {
             return (reason, true);
         }
+        if let Some(proof) = local_verdict(reason, f, ev) {
+            return proof;
+        }
         // The notification's paragraph is weaker than the recipient's own diagnostic:
         // only a provider rule there, or a Status field saying the same, proves an
         // address dead (seen in lhost-sendmail-42.eml: 5.1.2 and "host not found").
@@ -434,6 +437,9 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
             "notification as a whole: phrase {:?}",
             phrase.trim()
         ));
+        if let Some(proof) = local_verdict(reason, f, ev) {
+            return proof;
+        }
         weak = true;
         (reason, true)
     } else if !f.text.is_empty() {
@@ -460,6 +466,36 @@ fn decide(action: Option<Action>, kind: Kind, f: &Facts, ev: &mut Vec<String>) -
         }
     }
     (reason, proof && !weak)
+}
+
+/// An unknown user read from the notification, where the recipient's own local mailer said
+/// it has no such user in the transcript line that names this local part (Sendmail's
+/// mail.local, seen in rfc3464-06.eml): the final system's verdict, proof on its own.
+fn local_verdict(reason: Reason, f: &Facts, ev: &mut Vec<String>) -> Option<(Reason, bool)> {
+    let said = reason == Reason::UserUnknown
+        && f.notification
+            .is_some_and(|n| names_local_verdict(n, f.address));
+    said.then(|| {
+        ev.push("verdict of the recipient's local mailer".into());
+        (reason, true)
+    })
+}
+
+/// Whether a line of the notification holds a local mailer's unknown-user verdict for the
+/// local part of `address` (`mail.local: unknown user: joe`).
+fn names_local_verdict(notification: &str, address: &str) -> bool {
+    let local = address
+        .rsplit_once('@')
+        .map_or(address, |(l, _)| l)
+        .to_lowercase();
+    !local.is_empty()
+        && notification.lines().any(|line| {
+            let line = text::normalize(line);
+            text::is_directory_verdict(&line)
+                && line
+                    .split(|c: char| c.is_whitespace() || matches!(c, ':' | '<' | '>' | '"'))
+                    .any(|w| w == local)
+        })
 }
 
 /// A diagnostic that is nothing but a sysexits(3) code (64 EX_USAGE to 78 EX_CONFIG), the
@@ -544,7 +580,10 @@ fn refine(reason: Reason, from_phrase: bool, f: &Facts, ev: &mut Vec<String>) ->
                 ));
                 return (Reason::Filtered, false);
             }
-            if let Some(own) = status::find_in(f.text).filter(Code::is_policy_level) {
+            if let Some(own) = status::find_in(f.text)
+                .filter(Code::is_policy_level)
+                .filter(|_| !text::is_address_refusal(f.text))
+            {
                 // A reply that itself carries a security/policy code (X.7.x) speaks of the
                 // message or the sender, not the mailbox: its unknown-user text is not proof.
                 ev.push(format!("reply code X.{}: policy, not address", own.rest));

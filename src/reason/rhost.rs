@@ -15,6 +15,8 @@ enum Needle {
     Phrase(&'static str),
     /// An enhanced status code `subject.detail` (either class).
     Status(&'static str),
+    /// Spectrum's `AUP#<letters>-NNNN` error number, within an inclusive range.
+    Aup(u16, u16),
 }
 
 struct Rule {
@@ -33,10 +35,12 @@ const FACEBOOK: &[&str] = &["facebook.com", "fb.com"];
 const FRANCEPTT: &[&str] = &["orange.fr", "wanadoo.fr", "laposte.net"];
 const GODADDY: &[&str] = &["secureserver.net"];
 const GOOGLE: &[&str] = &["google.com", "gmail.com", "googlemail.com"];
-const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "uqmobile.jp"];
+const KDDI: &[&str] = &["ezweb.ne.jp", "au.com", "auone-net.jp", "uqmobile.jp"];
 const LAPOSTE: &[&str] = &["laposte.net"];
+const MESSAGELABS: &[&str] = &["messagelabs.com"];
 const MICROSOFT: &[&str] = &["outlook.com", "hotmail.", "live.com", "msn.com"];
 const MIMECAST: &[&str] = &["mimecast.com"];
+const SPECTRUM: &[&str] = &["charter.net", "spectrum.net", "rr.com", "twc.com"];
 const TENCENT: &[&str] = &["qq.com"];
 const YAHOO: &[&str] = &["yahoo.", "yahoodns.net", "aol.com"];
 
@@ -79,8 +83,16 @@ const RULES: &[Rule] = &[
     // unknown"); its receive filter answers after DATA without the address (" : User
     // unknown", see text.rs). Seen in lhost-messagingserver-09.eml.
     Rule { provider: "kddi", hosts: KDDI, needle: Needle::Phrase(">: user unknown"), reason: Reason::UserUnknown },
+    // au one net (KDDI's ISP mail) answers an address it does not have with a bare
+    // "550 <a@ne.auone-net.jp>: Recipient address rejected." and no cause after it.
+    // Seen in lhost-postfix-46.eml.
+    Rule { provider: "kddi", hosts: KDDI, needle: Needle::Phrase(">: recipient address rejected."), reason: Reason::UserUnknown },
     // La Poste: LPN007_416 "Adresse destinataire invalide". Seen in rhost-franceptt-02.eml.
     Rule { provider: "laposte", hosts: LAPOSTE, needle: Needle::Phrase("adresse destinataire invalide"), reason: Reason::UserUnknown },
+    // Symantec Email Security.cloud (MessageLabs) refuses a recipient its customer has not
+    // registered with its own 542 reply: "542 a@example.com Rejected". Seen in
+    // rhost-messagelabs-03.eml.
+    Rule { provider: "messagelabs", hosts: MESSAGELABS, needle: Needle::Phrase("542 * rejected"), reason: Reason::UserUnknown },
     // Exchange Online's directory-based edge blocking refuses a recipient the tenant does
     // not have with 5.4.1 "Recipient address rejected: Access denied" (seen in
     // rhost-microsoft-02.eml); Outlook.com answers an unknown account with RFC 5321's
@@ -105,6 +117,24 @@ const RULES: &[Rule] = &[
     // Mimecast's anti-spoofing policy refuses mail that claims a protected domain
     // without passing its authentication checks.
     Rule { provider: "mimecast", hosts: MIMECAST, needle: Needle::Phrase("anti-spoofing"), reason: Reason::AuthFailure },
+    // Mimecast documents its 554 "email rejected due to security policies" as a virus
+    // signature (or a spam score over its maximum). Seen in rhost-mimecast-02.eml.
+    Rule { provider: "mimecast", hosts: MIMECAST, needle: Needle::Phrase("email rejected due to security policies"), reason: Reason::VirusDetected },
+    // Spectrum (Charter) publishes the AUP#... numbers of its refusals ("understanding
+    // email error codes"): the number, not the words beside it, says why. Seen in
+    // rhost-spectrum-01.eml ("sender rejected ... AUP#In-1310", a connection limit).
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1000, 1000), reason: Reason::Blocked },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1010, 1080), reason: Reason::Rejected },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1090, 1090), reason: Reason::SystemError },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1100, 1150), reason: Reason::Blocked },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1160, 1190), reason: Reason::PolicyViolation },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1200, 1250), reason: Reason::Blocked },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1260, 1260), reason: Reason::NetworkError },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1300, 1490), reason: Reason::TooManyConn },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1500, 1520), reason: Reason::Rejected },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1530, 1530), reason: Reason::MesgTooBig },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1540, 1550), reason: Reason::TooManyConn },
+    Rule { provider: "spectrum", hosts: SPECTRUM, needle: Needle::Aup(1560, 1560), reason: Reason::PolicyViolation },
     // Tencent QQ Mail. Seen in rhost-tencent-01.eml.
     Rule { provider: "tencent", hosts: TENCENT, needle: Needle::Phrase("domain frequency limited"), reason: Reason::TooManyConn },
     Rule { provider: "tencent", hosts: TENCENT, needle: Needle::Phrase("mail content denied"), reason: Reason::SpamDetected },
@@ -162,17 +192,27 @@ fn on_label_boundary(host: &str, fragment: &str) -> bool {
 pub fn find(hosts: &Hosts, text: &str, status: Option<&Code>) -> Option<(Reason, String)> {
     RULES.iter().find_map(|r| {
         let hit = match r.needle {
-            Needle::Phrase(p) => text.contains(p),
+            Needle::Phrase(p) => super::text::contains(text, p),
             Needle::Status(s) => status.is_some_and(|c| c.rest == s),
+            Needle::Aup(lo, hi) => aup_number(text).is_some_and(|n| (lo..=hi).contains(&n)),
         };
         (hit && (r.hosts.is_empty() || hosts.any(r.hosts))).then(|| {
             let what = match r.needle {
                 Needle::Phrase(p) => format!("phrase {:?}", p.trim()),
                 Needle::Status(s) => format!("status X.{s}"),
+                Needle::Aup(..) => format!("AUP#{}", aup_number(text).unwrap_or(0)),
             };
             (r.reason, format!("{} {}", r.provider, what))
         })
     })
+}
+
+/// The number of a lower-cased `aup#in-1310` / `aup#o-1000` / `aup#1500` token.
+fn aup_number(text: &str) -> Option<u16> {
+    let at = text.find("aup#")?;
+    let rest = text[at + 4..].trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '-');
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (digits.len() == 4).then(|| digits.parse().ok()).flatten()
 }
 
 /// The provider (if any) whose recipient rejections all come after DATA.
@@ -186,6 +226,20 @@ pub fn after_data(hosts: &Hosts) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spectrum_numbers() {
+        assert_eq!(aup_number("sender rejected. aup#in-1310"), Some(1310));
+        assert_eq!(aup_number("aup#o-1000 blocked"), Some(1000));
+        assert_eq!(aup_number("aup#12"), None);
+        let hosts = Hosts {
+            recipient_domain: "charter.net",
+            ..Hosts::default()
+        };
+        let got = find(&hosts, "550 5.1.0 sender rejected. aup#in-1310", None);
+        assert_eq!(got.map(|g| g.0), Some(Reason::TooManyConn));
+        assert_eq!(find(&Hosts::default(), "aup#in-1310", None), None);
+    }
 
     #[test]
     fn microsoft_codes_need_no_host() {

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 
 /// `(reason, phrases)` in decision order.
 pub const TABLES: &[(Reason, &[&str])] = &[
+    (Reason::HostUnknown, UNROUTABLE_NOTICES),
     (Reason::AuthFailure, AUTHFAILURE),
     (Reason::RequirePtr, REQUIREPTR),
     (Reason::BadReputation, BADREPUTATION),
@@ -48,6 +49,14 @@ pub const TABLES: &[(Reason, &[&str])] = &[
     (Reason::NetworkError, NETWORKERROR),
     (Reason::Expired, EXPIRED),
     (Reason::SyntaxError, SYNTAXERROR),
+];
+
+/// Whole notices of widespread MTA configurations that mean an unroutable domain while
+/// listing causes they do not mean (a block list, say): read before every other table.
+const UNROUTABLE_NOTICES: &[&str] = &[
+    // cPanel's Exim `cannot_route_message`: the router found no host for the domain (a DNS
+    // failure that is only temporary makes Exim defer, not fail). Seen in lhost-exim-31.eml.
+    "the account or domain may not exist, they may be blacklisted, or missing the proper dns entries",
 ];
 
 /// SPF, DKIM, DMARC or ARC checks of the sender failed.
@@ -377,17 +386,18 @@ const USERUNKNOWN: &[&str] = &[
     "not a valid mailbox", // common wording
     "not listed in domino directory", // seen in lhost-domino-01.eml
     "not listed in public name & address book", // seen in lhost-notes-03.eml
-    "recipient name is not recognized", // seen in lhost-exchange2003-02.eml
-    "recipient not found", // seen in rhost-microsoft-03.eml
-    "recipient unknown",   // common wording
-    "recipientnotfound",   // seen in rhost-microsoft-03.eml
-    "recipnotfound",       // seen in lhost-exchange2007-01.eml
-    "unknown local part",  // Exim
-    "unknown local-part",  // Exim "unknown local-part \"x\" in domain"
-    "unknown recipient",   // common wording
-    "unknown user",        // seen in lhost-mcafee-01.eml
-    "user does not exist", // common wording
-    "user doesn't exist",  // common wording
+    "recipient address rejected: access denied", // Exchange Online directory-based edge blocking, Postfix access(5); seen in lhost-exim-30.eml
+    "recipient name is not recognized",          // seen in lhost-exchange2003-02.eml
+    "recipient not found",                       // seen in rhost-microsoft-03.eml
+    "recipient unknown",                         // common wording
+    "recipientnotfound",                         // seen in rhost-microsoft-03.eml
+    "recipnotfound",                             // seen in lhost-exchange2007-01.eml
+    "unknown local part",                        // Exim
+    "unknown local-part",                        // Exim "unknown local-part \"x\" in domain"
+    "unknown recipient",                         // common wording
+    "unknown user",                              // seen in lhost-mcafee-01.eml
+    "user does not exist",                       // common wording
+    "user doesn't exist",                        // common wording
     "user doesn't have a", // seen in lhost-x2-01.eml (Yahoo/qmail "doesn't have a ... account")
     "user not exist",      // seen in lhost-mcafee-05.eml
     "user not found",      // seen in lhost-postfix-76.eml
@@ -402,6 +412,17 @@ const USERUNKNOWN: &[&str] = &[
 pub const NEEDS_ADDRESS_CODE: &[&str] = &[
     "mailbox unavailable", // RFC 5321 550 text
 ];
+
+/// Refusals that name the recipient address as what is refused, so a policy (X.7.x) code
+/// beside them does not make them about the message or the sender. Sorted.
+const ADDRESS_REFUSALS: &[&str] = &[
+    "recipient address rejected: access denied", // seen in lhost-exim-30.eml (554 5.7.1)
+];
+
+/// Whether `text` holds a refusal of the recipient address itself (see `ADDRESS_REFUSALS`).
+pub fn is_address_refusal(text: &str) -> bool {
+    ADDRESS_REFUSALS.iter().any(|p| text.contains(p))
+}
 
 /// Unknown-mailbox verdicts written by the recipient's own mail system after a lookup in its
 /// directory (not a relayed SMTP reply whose stage is unknown): proof on their own.
@@ -500,8 +521,16 @@ const SYNTAXERROR: &[&str] = &[
 /// moved, no mail accepted), whichever table would otherwise decide.
 pub fn states_address_failure(text: &str) -> bool {
     static SET: OnceLock<Set> = OnceLock::new();
-    SET.get_or_init(|| Set::new(&[USERUNKNOWN, HOSTUNKNOWN, HASMOVED, NOTACCEPT]))
-        .any(text)
+    SET.get_or_init(|| {
+        Set::new(&[
+            USERUNKNOWN,
+            HOSTUNKNOWN,
+            UNROUTABLE_NOTICES,
+            HASMOVED,
+            NOTACCEPT,
+        ])
+    })
+    .any(text)
 }
 
 /// Whether `text` holds a directory verdict (see `DIRECTORY`).

@@ -15,6 +15,8 @@ pub const FORMAT: Format = Format {
 
 /// Section marker before the remote's reply; seen in lhost-mfilter-01.
 const SERVER_MESSAGE: &str = "-------server message";
+/// Section marker before the SMTP command the reply answered; seen in lhost-mfilter-01.
+const SMTP_COMMAND: &str = "-------smtp command";
 
 fn sniff(msg: &Message) -> bool {
     // seen in lhost-mfilter-01 ("X-Mailer: m-FILTER"); -05 says "local-mailhub" with the
@@ -42,9 +44,20 @@ fn parse(msg: &Message) -> Option<Parsed> {
         .filter(|l| !l.is_empty())
         .collect();
     let r = scan::recipient(&address, Action::Failed, &reply.join(" "));
+    // The command the reply answered: the first line under `-------SMTP command` (seen in
+    // lhost-mfilter-01.eml: DATA, so its "unknown user" is a filter's answer).
+    let command = lower.find(SMTP_COMMAND).and_then(|at| {
+        text[at + SMTP_COMMAND.len()..]
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .and_then(|l| l.split_whitespace().next())
+            .map(str::to_string)
+    });
     Some(Parsed {
         kind: Kind::Bounce,
         recipients: vec![r],
+        smtp_command: command,
         evidence: vec!["mfilter: server message section".into()],
         ..Parsed::default()
     })

@@ -67,6 +67,9 @@ pub struct Parsed {
     /// For `Kind::Complaint` from a non-ARF source (e.g. an SES notification): the feedback
     /// type, lower-case; the pipeline copies it to the verdict.
     pub feedback_type: Option<String>,
+    /// The SMTP command the remote server answered, where the format states it apart from
+    /// the reply (`RCPT`, `DATA`, ...).
+    pub smtp_command: Option<String>,
 }
 
 /// One MTA or provider bounce format.

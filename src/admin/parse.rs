@@ -31,7 +31,10 @@ struct Line<'a> {
 
 pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Block-buffered (not line-flushed): one write per 64 KiB of JSON lines.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // One buffer for every file's prefix, grown as needed and never zeroed again.
+    let mut buffer = Vec::new();
     for path in &args.paths {
         for file in files(path)? {
             let name = file
@@ -58,13 +61,11 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
             };
             // Only a bounded prefix is ever classified: read no more of a plain file.
-            let mut prefix = Vec::new();
-            open()?
-                .take(MAX_BYTES as u64)
-                .read_to_end(&mut prefix)
+            let len = read_prefix(&mut open()?, &mut buffer, MAX_BYTES)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            if !mbox::is_mbox_file(&file, &prefix) {
-                emit(&name, &prefix)?;
+            let prefix = &buffer[..len];
+            if !mbox::is_mbox_file(&file, prefix) {
+                emit(&name, prefix)?;
                 continue;
             }
             // An mbox: one line per message, named FILE#N when there are several; the
@@ -87,12 +88,33 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
             if let Some(first) = held {
                 emit(&name, &first)?;
             } else if n == 0 {
-                emit(&name, &prefix)?;
+                emit(&name, prefix)?;
             }
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// Read up to `limit` bytes of `file` into the start of `buffer` (grown as needed, kept
+/// between files); their number. A regular file comes in one read and one that says EOF
+/// (`read_to_end` without a size hint probed and grew in up to ten reads per file).
+fn read_prefix(file: &mut impl Read, buffer: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+    let mut len = 0;
+    while len < limit {
+        if len == buffer.len() {
+            let grown = (buffer.len() * 2).clamp(64 * 1024, limit);
+            buffer.resize(grown, 0);
+        }
+        let end = buffer.len().min(limit);
+        match file.read(&mut buffer[len..end]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
 }
 
 fn explain(out: &mut impl Write, label: &str, v: &Verdict) -> std::io::Result<()> {

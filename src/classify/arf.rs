@@ -54,6 +54,9 @@ pub fn parse(msg: &Message) -> Option<Verdict> {
             .parts
             .iter()
             .filter(|p| p.depth == 0 && p.content_type.starts_with("text/"))
+            // A text that never names the field has no group with it: not worth parsing
+            // (this is every bounce's human-readable part).
+            .filter(|p| super::lhost::scan::contains_lc(p.text.as_bytes(), b"feedback-type"))
             .map(|p| {
                 fields::parse_groups(&p.text)
                     .into_iter()

@@ -19,6 +19,7 @@
 pub mod arf;
 pub mod fields;
 pub mod lhost;
+mod memo;
 pub mod message;
 pub mod rfc3464;
 pub mod rfc3834;
@@ -58,6 +59,7 @@ pub fn classify(raw: &[u8], ctx: &Context) -> Verdict {
 
 fn classify_inner(raw: &[u8], ctx: &Context) -> Verdict {
     let msg = Message::parse(raw);
+    let _memo = memo::begin(&msg);
     let mut verdict = detect(&msg);
     verdict.message_id = msg.header("message-id").map(|s| s.trim().to_string());
     verdict.subject = msg.header("subject").map(str::to_string);

@@ -22,7 +22,12 @@ const DSN_TYPES: &[&str] = &[
 ];
 
 /// Parse the DSN fields of `msg`. `None` when the message has none or names no recipient.
+/// Many formats ask; within one classification it is parsed once (`super::memo`).
 pub fn parse(msg: &Message) -> Option<Parsed> {
+    super::memo::dsn(msg, || parse_uncached(msg))
+}
+
+fn parse_uncached(msg: &Message) -> Option<Parsed> {
     let mut recipients = Vec::new();
     let mut evidence = Vec::new();
     for part in msg

@@ -29,6 +29,7 @@
 //! notification that names only a soft cause vetoes `hard`, and a format's own
 //! address-failure verdict yields when the remote reply names another cause.
 
+mod phrases;
 pub mod replycode;
 pub mod rhost;
 pub mod stage;

@@ -12,7 +12,9 @@
 //! Each table is sorted; each line says where the phrase was seen (a corpus file, an MTA or
 //! provider whose wording it is, or an RFC).
 
+use super::phrases::Set;
 use crate::classify::verdict::Reason;
+use std::sync::OnceLock;
 
 /// `(reason, phrases)` in decision order.
 pub const TABLES: &[(Reason, &[&str])] = &[
@@ -518,15 +520,17 @@ const SYNTAXERROR: &[&str] = &[
 /// Whether `text` names a failure of the address itself (unknown user, unknown host,
 /// moved, no mail accepted), whichever table would otherwise decide.
 pub fn states_address_failure(text: &str) -> bool {
-    [
-        USERUNKNOWN,
-        HOSTUNKNOWN,
-        UNROUTABLE_NOTICES,
-        HASMOVED,
-        NOTACCEPT,
-    ]
-    .iter()
-    .any(|t| t.iter().any(|p| contains(text, p)))
+    static SET: OnceLock<Set> = OnceLock::new();
+    SET.get_or_init(|| {
+        Set::new(&[
+            USERUNKNOWN,
+            HOSTUNKNOWN,
+            UNROUTABLE_NOTICES,
+            HASMOVED,
+            NOTACCEPT,
+        ])
+    })
+    .any(text)
 }
 
 /// Whether `text` holds a directory verdict (see `DIRECTORY`).
@@ -567,14 +571,13 @@ pub fn contains(text: &str, phrase: &str) -> bool {
     false
 }
 
-/// The first table (in decision order) holding a phrase found in `text`.
+/// The first table (in decision order) holding a phrase found in `text`, all tables read
+/// in one pass (`super::phrases`).
 pub fn find(text: &str) -> Option<(Reason, &'static str)> {
-    TABLES.iter().find_map(|(reason, phrases)| {
-        phrases
-            .iter()
-            .find(|p| contains(text, p))
-            .map(|p| (*reason, *p))
-    })
+    static SET: OnceLock<Set> = OnceLock::new();
+    let set = SET.get_or_init(|| Set::new(&TABLES.iter().map(|t| t.1).collect::<Vec<_>>()));
+    let (table, phrase) = set.first(text)?;
+    TABLES.get(table).map(|t| (t.0, phrase))
 }
 
 /// The diagnostic lower-cased with every whitespace run folded to one space, and the reply
@@ -608,7 +611,14 @@ pub fn normalize(diagnostic: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(w.chars().flat_map(char::to_lowercase));
+        if w.is_ascii() {
+            // The same as below, without decoding and mapping every character.
+            let start = out.len();
+            out.push_str(w);
+            out[start..].make_ascii_lowercase();
+        } else {
+            out.extend(w.chars().flat_map(char::to_lowercase));
+        }
         i += 1;
     }
     out

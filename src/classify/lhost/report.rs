@@ -27,7 +27,7 @@ pub(crate) fn header_has(msg: &Message, name: &str, needle: &str) -> bool {
     msg.headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .any(|(_, v)| v.to_ascii_lowercase().contains(needle))
+        .any(|(_, v)| super::scan::contains_lc(v.as_bytes(), needle.as_bytes()))
 }
 
 /// Addresses of every `X-Failed-Recipients` header (Exim, Gmail, Mail.ru set it).

@@ -38,7 +38,10 @@ pub(crate) const RETURNED_MARKERS: &[&str] = &[
 /// The report text of a message: its first top-level text part, cut where the returned
 /// message begins (one of `RETURNED_MARKERS`), at most `REPORT_LIMIT` bytes.
 pub(crate) fn report_text(msg: &Message) -> &str {
-    cut_at(bounded(msg.body_text()), RETURNED_MARKERS)
+    // Every format that looks asks: cut once per classification (`memo`).
+    let text = bounded(msg.body_text());
+    let len = crate::classify::memo::report_len(msg, || cut_at(text, RETURNED_MARKERS).len());
+    text.get(..len).unwrap_or(text)
 }
 
 /// A header of the returned message that a single-part bounce carries inline after one of
@@ -46,7 +49,7 @@ pub(crate) fn report_text(msg: &Message) -> &str {
 /// marker, unfolded. `None` when there is no marker or no such header before the blank line.
 pub(crate) fn inline_returned_header(msg: &Message, name: &str) -> Option<String> {
     let text = bounded(msg.body_text());
-    let report = cut_at(text, RETURNED_MARKERS);
+    let report = report_text(msg);
     let rest = &text[report.len()..];
     let mut lines = rest.lines().skip(1).skip_while(|l| l.trim().is_empty());
     let mut value: Option<String> = None;
@@ -88,11 +91,33 @@ pub(crate) fn bounded(s: &str) -> &str {
 /// `text` up to (not including) the first line that starts, after trimming and lower-casing,
 /// with one of `markers` (lower-case).
 pub(crate) fn cut_at<'a>(text: &'a str, markers: &[&str]) -> &'a str {
+    // The first byte of a line (past ASCII blanks) rules out most lines before any marker
+    // is compared; a line starting with a non-ASCII byte (U+3000 is a blank to `trim`)
+    // takes the full comparison.
+    let mut firsts = [false; 128];
+    let mut any_line = false;
+    for m in markers {
+        match m.as_bytes().first() {
+            Some(&b) if b.is_ascii() => firsts[usize::from(b.to_ascii_lowercase())] = true,
+            Some(_) => {}
+            None => any_line = true,
+        }
+    }
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let t = line.trim().to_ascii_lowercase();
-        if !t.is_empty() && markers.iter().any(|m| t.starts_with(m)) {
-            return &text[..offset];
+        let lead = line
+            .bytes()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+        let candidate = match lead {
+            None => false,
+            Some(b) if b.is_ascii() => any_line || firsts[usize::from(b.to_ascii_lowercase())],
+            Some(_) => true,
+        };
+        if candidate {
+            let t = line.trim().as_bytes();
+            if !t.is_empty() && markers.iter().any(|m| starts_with_lc(t, m.as_bytes())) {
+                return &text[..offset];
+            }
         }
         offset += line.len();
     }
@@ -104,11 +129,41 @@ pub(crate) fn after_line<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         offset += line.len();
-        if line.to_ascii_lowercase().contains(marker) {
+        if contains_lc(line.as_bytes(), marker.as_bytes()) {
             return Some(&text[offset..]);
         }
     }
     None
+}
+
+/// `s.to_ascii_lowercase().starts_with(lower)`, without lower-casing a copy of `s` (which
+/// cost an allocation per line of every report, for every format that looked). A `lower`
+/// with an upper-case ASCII letter matches nothing, as before.
+fn starts_with_lc(s: &[u8], lower: &[u8]) -> bool {
+    s.get(..lower.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(lower))
+        && !lower.iter().any(u8::is_ascii_uppercase)
+}
+
+/// `s.to_ascii_lowercase().contains(lower)`, without the copy (see `starts_with_lc`).
+pub(crate) fn contains_lc(s: &[u8], lower: &[u8]) -> bool {
+    let Some(&first) = lower.first() else {
+        return true;
+    };
+    if lower.iter().any(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let fits = |at: usize| {
+        s.get(at..at + lower.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(lower))
+    };
+    // Candidates by the first byte in either case (a SIMD scan), then the whole needle.
+    let upper = first.to_ascii_uppercase();
+    if upper == first {
+        memchr::memchr_iter(first, s).any(fits)
+    } else {
+        memchr::memchr2_iter(first, upper, s).any(fits)
+    }
 }
 
 /// Does the message carry a usable RFC 3464 `message/delivery-status` part (one recipient or
@@ -452,6 +507,54 @@ mod tests {
         assert_eq!(b[0].address, "x@example.com");
         assert_eq!(b[0].first, "<x@example.com>:");
         assert_eq!(b[0].lines, vec!["said 550"]);
+    }
+
+    /// `cut_at` as it was written first: lower-case every trimmed line.
+    fn cut_at_reference<'a>(text: &'a str, markers: &[&str]) -> &'a str {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let t = line.trim().to_ascii_lowercase();
+            if !t.is_empty() && markers.iter().any(|m| t.starts_with(m)) {
+                return &text[..offset];
+            }
+            offset += line.len();
+        }
+        text
+    }
+
+    proptest::proptest! {
+        /// Lines of marker pieces, blanks (ASCII and Unicode) and noise.
+        #[test]
+        fn cut_at_agrees_with_lowercasing_lines(
+            lines in proptest::collection::vec(
+                (0usize..40, 0usize..60, "[ \t\u{3000}\u{a0}]{0,2}", "[a-zA-Z -]{0,4}", proptest::bool::ANY),
+                0..8,
+            )
+        ) {
+            let mut text = String::new();
+            for (which, len, blank, noise, upper) in lines {
+                let m = RETURNED_MARKERS[which % RETURNED_MARKERS.len()];
+                let m = &m[..len.min(m.len())];
+                text.push_str(&blank);
+                text.push_str(&if upper { m.to_ascii_uppercase() } else { m.to_string() });
+                text.push_str(&noise);
+                text.push('\n');
+            }
+            proptest::prop_assert_eq!(cut_at(&text, RETURNED_MARKERS), cut_at_reference(&text, RETURNED_MARKERS));
+            let odd = ["", "Upper", "\u{3000}x", "x"];
+            proptest::prop_assert_eq!(cut_at(&text, &odd[1..]), cut_at_reference(&text, &odd[1..]));
+            proptest::prop_assert_eq!(cut_at(&text, &odd), cut_at_reference(&text, &odd));
+        }
+    }
+
+    proptest::proptest! {
+        /// The allocation-free comparisons agree with lower-casing a copy.
+        #[test]
+        fn case_folding_matches_lowercasing(s in "[a-cA-C é-]{0,12}", m in "[a-cA-C é-]{0,4}") {
+            let lc = s.to_ascii_lowercase();
+            proptest::prop_assert_eq!(starts_with_lc(s.as_bytes(), m.as_bytes()), lc.starts_with(m.as_str()));
+            proptest::prop_assert_eq!(contains_lc(s.as_bytes(), m.as_bytes()), lc.contains(m.as_str()));
+        }
     }
 
     #[test]

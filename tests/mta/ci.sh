@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# CI driver of the real-MTA tests: Postfix first, then Sendmail (Debian allows one MTA at a
-# time: installing sendmail-bin removes postfix). Installs the packages it needs with apt
-# (as root, CI=true or --install), runs tests/mta/postfix.sh and tests/mta/sendmail.sh on
-# the release binary, and ends with `mta: N passed, N failed` (the number of scripts).
-# Usage: tests/mta/ci.sh [--install] [postfix|sendmail]...
+# CI driver of the real-MTA tests: Postfix first, then Sendmail, then Exim (Debian allows one
+# MTA at a time: installing sendmail-bin removes postfix, exim4-daemon-light removes
+# sendmail). Installs the packages it needs with apt (as root, CI=true or --install), runs
+# tests/mta/postfix.sh, sendmail.sh and exim.sh on the release binary, and ends with
+# `mta: N passed, N failed` (the number of scripts).
+# Usage: tests/mta/ci.sh [--install] [postfix|sendmail|exim]...
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,14 +14,14 @@ suites=()
 for arg in "$@"; do
 	case $arg in
 	--install) install=1 ;;
-	postfix | sendmail) suites+=("$arg") ;;
+	postfix | sendmail | exim) suites+=("$arg") ;;
 	*)
-		echo "usage: $0 [--install] [postfix|sendmail]..." >&2
+		echo "usage: $0 [--install] [postfix|sendmail|exim]..." >&2
 		exit 2
 		;;
 	esac
 done
-((${#suites[@]})) || suites=(postfix sendmail)
+((${#suites[@]})) || suites=(postfix sendmail exim)
 
 apt_install() {
 	[[ -n "$install" ]] || return 0
@@ -39,6 +40,7 @@ for suite in "${suites[@]}"; do
 	case $suite in
 	postfix) apt_install postfix sqlite3 python3 iproute2 util-linux ;;
 	sendmail) apt_install sendmail-bin sendmail-cf m4 sqlite3 python3 iproute2 util-linux ;;
+	exim) apt_install exim4-daemon-light sqlite3 python3 iproute2 util-linux ;;
 	esac || {
 		fail=$((fail + 1))
 		continue

@@ -1,4 +1,4 @@
-# Shared helpers of the MTA end-to-end tests (tests/mta/postfix.sh, tests/mta/sendmail.sh).
+# Shared helpers of the MTA end-to-end tests (tests/mta/postfix.sh, sendmail.sh, exim.sh).
 #
 # Each test runs the real MTA from Debian's packages inside a private mount and network
 # namespace (`unshare --mount --net`): only a loopback interface, its own /dev (with a

@@ -33,6 +33,7 @@ pub(crate) const RETURNED_MARKERS: &[&str] = &[
     "message headers follow.",                       // seen in lhost-dragonfly-01 (DMA)
     "original mail as follows:",                     // seen in lhost-fml-03 (fml)
     "original message follows.",                     // seen in lhost-imailserver-01 (IMail)
+    "original message headers:", // Exchange 2007+ / Office 365 text notice, seen in lhost-office365-02
 ];
 
 /// The report text of a message: its first top-level text part, cut where the returned

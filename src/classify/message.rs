@@ -255,7 +255,7 @@ fn embedded_headers(
     let end = raw.len().min(start.saturating_add(64 * 1024));
     let from_parent = raw
         .get(start..end)
-        .map(|b| super::fields::parse_block(&String::from_utf8_lossy(b)))
+        .map(super::fields::parse_block_bytes)
         .unwrap_or_default();
     if from_parent.iter().any(|(_, v)| !v.is_empty()) {
         return from_parent;

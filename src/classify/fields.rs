@@ -44,6 +44,31 @@ pub fn parse_block(text: &str) -> Vec<Field> {
     cur
 }
 
+/// `parse_block` of the lossy UTF-8 text of `bytes`, converting only the lines it reads: an
+/// embedded message's header block is read from up to 64 KB of its parent's bytes, and
+/// checking all of them as UTF-8 cost 2% of the instructions of `rebound parse`. Same
+/// result: lines split at `\n`, which never belongs to a multi-byte sequence, so each
+/// line converts as it would inside the whole.
+pub fn parse_block_bytes(bytes: &[u8]) -> Vec<Field> {
+    let mut cur: Vec<Field> = Vec::new();
+    let mut lines = bytes.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        if line.is_empty() && lines.peek().is_none() {
+            break; // what follows the last line end is no line (`str::lines`)
+        }
+        let line = String::from_utf8_lossy(line);
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            if cur.is_empty() {
+                continue;
+            }
+            break;
+        }
+        push_line(&mut cur, line);
+    }
+    cur
+}
+
 fn push_line(cur: &mut Vec<Field>, line: &str) {
     let continuation = line.starts_with([' ', '\t']);
     if !continuation {
@@ -171,5 +196,31 @@ mod tests {
             address("rfc822; \"neko..nyaan\"@Example.org").as_deref(),
             Some("\"neko..nyaan\"@example.org")
         );
+    }
+
+    proptest::proptest! {
+        /// Reading a block from bytes line by line gives what the lossy text of all of them
+        /// gives, whatever the bytes (invalid UTF-8, stray CRs, blank and stray lines).
+        #[test]
+        fn block_from_bytes_is_block_of_lossy_text(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b"\n".to_vec()),
+                proptest::strategy::Just(b"\r".to_vec()),
+                proptest::strategy::Just(b" ".to_vec()),
+                proptest::strategy::Just(b"\t".to_vec()),
+                proptest::strategy::Just(b"To: a@example.com".to_vec()),
+                proptest::strategy::Just(b":".to_vec()),
+                proptest::strategy::Just("\u{3000}".as_bytes().to_vec()),
+                proptest::strategy::Just(b"\xe3\x80".to_vec()),
+                proptest::strategy::Just(b"\xff".to_vec()),
+                proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+            ], 0..30)
+        ) {
+            let bytes = parts.concat();
+            proptest::prop_assert_eq!(
+                parse_block_bytes(&bytes),
+                parse_block(&String::from_utf8_lossy(&bytes))
+            );
+        }
     }
 }

@@ -25,39 +25,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 NAME=mta-exim
 
-if [[ -z "${REBOUND_MTA_INNER:-}" ]]; then
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "$NAME: must run as root (it runs Exim in a private namespace)" >&2
-		exit 2
-	fi
-	for tool in exim4 sqlite3 python3 unshare ip; do
-		if ! command -v "$tool" >/dev/null; then
-			echo "$NAME: $tool not found; apt-get install exim4-daemon-light sqlite3 python3 iproute2" >&2
-			exit 2
-		fi
-	done
-	LDA=${REBOUND_LDA:-$ROOT/target/release/rebound-lda}
-	[[ -x "$LDA" ]] || {
-		echo "$NAME: $LDA not built; run cargo build --release first" >&2
-		exit 2
-	}
-	WORK=$(mktemp -d /run/rebound-mta-exim.XXXXXX)
-	chmod 0755 "$WORK"
-	mkdir -p /etc/exim4
-	REBOUND_MTA_INNER=1 REBOUND_LDA_SRC=$LDA WORK=$WORK \
-		unshare --mount --net --propagation private "$0" "$@"
-	rc=$?
-	if [[ $rc -eq 0 && -z "${KEEP:-}" ]]; then
-		rm -rf "$WORK"
-	else
-		echo "$NAME: scratch directory kept: $WORK"
-	fi
-	exit $rc
-fi
-
-# ---- inside the namespace ---------------------------------------------------------------
 # shellcheck source=tests/mta/lib.sh
 . "$HERE/lib.sh"
+enter_namespace /run "exim4-daemon-light sqlite3 python3" "exim4 sqlite3 python3" "/etc/exim4" -- "$0" "$@"
+
+# ---- inside the namespace ---------------------------------------------------------------
 
 SINK_PORT=2525
 SENDER_DOMAIN=sender.test

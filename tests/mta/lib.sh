@@ -5,7 +5,47 @@
 # /dev/log read by syslogd.py), its own /etc/resolv.conf naming dns_nxdomain.py, and the
 # MTA's configuration and queue directories bind-mounted from a scratch directory. Nothing
 # it does is visible outside, and nothing is left running: the daemons die with the test.
-# Sourced, not run.
+# Sourced, not run: first outside the namespace (for enter_namespace), then inside.
+
+# enter_namespace WORKBASE "PACKAGES" "TOOLS" MOUNT_POINTS -- SCRIPT ARGS...: outside the
+# namespace, check for root, the tools (else name the packages to install) and the built
+# agent ($REBOUND_LDA or target/release/rebound-lda), make the scratch directory under
+# WORKBASE and the mount points (they stay empty outside), re-run SCRIPT in a private mount +
+# network namespace with WORK and REBOUND_LDA_SRC set, then keep the scratch directory only
+# on failure or with KEEP=1, and exit with its status. Inside the namespace it returns.
+enter_namespace() {
+	[[ -n "${REBOUND_MTA_INNER:-}" ]] && return 0
+	local base=$1 packages=$2 tools=$3 mounts=$4 tool lda work rc
+	shift 5
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "$NAME: must run as root (it runs the MTA in a private namespace)" >&2
+		exit 2
+	fi
+	for tool in $tools unshare ip; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "$NAME: $tool not found; apt-get install $packages iproute2" >&2
+			exit 2
+		fi
+	done
+	lda=${REBOUND_LDA:-$ROOT/target/release/rebound-lda}
+	if [[ ! -x "$lda" ]]; then
+		echo "$NAME: $lda not built; run cargo build --release first" >&2
+		exit 2
+	fi
+	work=$(mktemp -d "$base/rebound-$NAME.XXXXXX")
+	chmod 0755 "$work"
+	# shellcheck disable=SC2086
+	[[ -z "$mounts" ]] || mkdir -p $mounts
+	REBOUND_MTA_INNER=1 REBOUND_LDA_SRC=$lda WORK=$work \
+		unshare --mount --net --propagation private "$@"
+	rc=$?
+	if [[ $rc -eq 0 && -z "${KEEP:-}" ]]; then
+		rm -rf "$work"
+	else
+		echo "$NAME: scratch directory kept: $work"
+	fi
+	exit $rc
+}
 
 PASS=0
 FAIL=0

@@ -31,40 +31,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 NAME=mta-postfix
 
-if [[ -z "${REBOUND_MTA_INNER:-}" ]]; then
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "$NAME: must run as root (it starts Postfix in a private namespace)" >&2
-		exit 2
-	fi
-	for tool in postfix postconf postqueue postalias sqlite3 python3 unshare ip; do
-		if ! command -v "$tool" >/dev/null; then
-			echo "$NAME: $tool not found; apt-get install postfix sqlite3 python3 iproute2" >&2
-			exit 2
-		fi
-	done
-	LDA=${REBOUND_LDA:-$ROOT/target/release/rebound-lda}
-	if [[ ! -x "$LDA" ]]; then
-		echo "$NAME: $LDA not built; run cargo build --release first" >&2
-		exit 2
-	fi
-	WORK=$(mktemp -d /tmp/rebound-mta-postfix.XXXXXX)
-	chmod 0755 "$WORK"
-	# Mount points must exist outside the namespace; they stay empty there.
-	mkdir -p /var/lib/rebound /var/lib/postfix /var/spool/postfix
-	REBOUND_MTA_INNER=1 REBOUND_LDA_SRC=$LDA WORK=$WORK \
-		unshare --mount --net --propagation private "$0" "$@"
-	rc=$?
-	if [[ $rc -eq 0 && -z "${KEEP:-}" ]]; then
-		rm -rf "$WORK"
-	else
-		echo "$NAME: scratch directory kept: $WORK"
-	fi
-	exit $rc
-fi
-
-# ---- inside the namespace ---------------------------------------------------------------
 # shellcheck source=tests/mta/lib.sh
 . "$HERE/lib.sh"
+enter_namespace /tmp "postfix sqlite3 python3" "postfix postconf postqueue postalias sqlite3 python3" \
+	"/var/lib/rebound /var/lib/postfix /var/spool/postfix" -- "$0" "$@"
+
+# ---- inside the namespace ---------------------------------------------------------------
 
 SINK_PORT=2525
 SENDER_DOMAIN=sender.test

@@ -26,45 +26,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 NAME=mta-sendmail
 
-if [[ -z "${REBOUND_MTA_INNER:-}" ]]; then
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "$NAME: must run as root (it starts Sendmail in a private namespace)" >&2
-		exit 2
-	fi
-	for tool in sendmail makemap m4 sqlite3 python3 unshare ip; do
-		if ! command -v "$tool" >/dev/null; then
-			echo "$NAME: $tool not found; apt-get install sendmail-bin sendmail-cf m4 sqlite3 python3 iproute2" >&2
-			exit 2
-		fi
-	done
-	[[ -f /usr/share/sendmail/cf/m4/cf.m4 ]] || {
-		echo "$NAME: sendmail-cf missing" >&2
-		exit 2
-	}
-	LDA=${REBOUND_LDA:-$ROOT/target/release/rebound-lda}
-	[[ -x "$LDA" ]] || {
-		echo "$NAME: $LDA not built; run cargo build --release first" >&2
-		exit 2
-	}
-	# Not under /tmp: Sendmail refuses map files and warns about programs below a
-	# world-writable directory.
-	WORK=$(mktemp -d /run/rebound-mta-sendmail.XXXXXX)
-	chmod 0755 "$WORK"
-	mkdir -p /var/lib/rebound /var/spool/mqueue /var/spool/mqueue-client /run/sendmail
-	REBOUND_MTA_INNER=1 REBOUND_LDA_SRC=$LDA WORK=$WORK \
-		unshare --mount --net --propagation private "$0" "$@"
-	rc=$?
-	if [[ $rc -eq 0 && -z "${KEEP:-}" ]]; then
-		rm -rf "$WORK"
-	else
-		echo "$NAME: scratch directory kept: $WORK"
-	fi
-	exit $rc
-fi
-
-# ---- inside the namespace ---------------------------------------------------------------
 # shellcheck source=tests/mta/lib.sh
 . "$HERE/lib.sh"
+if [[ -z "${REBOUND_MTA_INNER:-}" && ! -f /usr/share/sendmail/cf/m4/cf.m4 ]]; then
+	echo "$NAME: sendmail-cf missing" >&2
+	exit 2
+fi
+# Not under /tmp: Sendmail refuses map files and warns about programs below a
+# world-writable directory.
+enter_namespace /run "sendmail-bin sendmail-cf m4 sqlite3 python3" "sendmail makemap m4 sqlite3 python3" \
+	"/var/lib/rebound /var/spool/mqueue /var/spool/mqueue-client /run/sendmail" -- "$0" "$@"
+
+# ---- inside the namespace ---------------------------------------------------------------
 
 SINK_PORT=2525
 SENDER_DOMAIN=sender.test

@@ -60,10 +60,7 @@ chown Debian-exim:Debian-exim "$SPOOL"
 install -m 0755 "$REBOUND_LDA_SRC" "$BIN"
 
 ensure_user bounces /home/bounces
-mkdir -p "$WORK/home-bounces"
-chown bounces:bounces "$WORK/home-bounces"
-chmod 0750 "$WORK/home-bounces"
-bind_dir "$WORK/home-bounces" "$(user_home bounces)"
+scratch_home bounces
 BOUNCES_HOME=$(user_home bounces)
 MD=$BOUNCES_HOME/Maildir
 DB=$BOUNCES_HOME/rebound.db
@@ -155,7 +152,7 @@ check "no delivery to the pipe was deferred" \
 	expect_eq "$(mainlog | tail -n +"$((start + 1))" | grep -E '== .*bounces\+' | grep -c 'T=rebound_pipe')" 0
 check "the bounces are Exim's own (X-Failed-Recipients)" \
 	expect_eq "$(grep -l '^X-Failed-Recipients:' "$MD"/.*/new/* "$MD"/new/* 2>/dev/null | wc -l)" "$n"
-q() { setpriv --reuid=bounces --regid=bounces --clear-groups sqlite3 -batch -noheader "$DB" "$1" 2>&1; }
+q() { as_owner "$DB" sqlite3 -batch -noheader "$DB" "$1" 2>&1; }
 check "$n message rows" expect_eq "$(q 'select count(*) from messages')" "$n"
 for rcpt in "${!WANT[@]}"; do
 	read -r reason hard <<<"${WANT[$rcpt]}"

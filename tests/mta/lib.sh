@@ -145,6 +145,26 @@ ensure_user() {
 
 user_home() { getent passwd "$1" | cut -d: -f6; }
 
+# scratch_home USER: an empty home for USER in the scratch directory ($WORK/home-USER, owned
+# by USER, 0750), bind-mounted over the user's home for the test.
+scratch_home() {
+	mkdir -p "$WORK/home-$1"
+	chown "$1:$1" "$WORK/home-$1"
+	chmod 0750 "$WORK/home-$1"
+	bind_dir "$WORK/home-$1" "$(user_home "$1")"
+}
+
+# as_owner FILE CMD...: run CMD as the owner of FILE (an admin reads the database as its
+# owner: root would leave root-owned -wal/-shm files the agent could not open).
+as_owner() {
+	local f=$1
+	shift
+	setpriv --reuid="$(stat -c %u "$f")" --regid="$(stat -c %g "$f")" --clear-groups "$@"
+}
+
+# syslog_from N: lines of the test's syslog after line N.
+syslog_from() { tail -n +"$(($1 + 1))" "$WORK/syslog"; }
+
 # count_new MAILDIR: files in new/ of the Maildir and all its Maildir++ folders.
 count_new() {
 	(cd "$1" 2>/dev/null && find . -path '*/new/*' -type f | wc -l) || echo 0

@@ -74,12 +74,8 @@ install -m 0755 "$REBOUND_LDA_SRC" "$BIN"
 # scratch directories mounted over the passwd home.
 ensure_user rebound /var/lib/rebound
 ensure_user bounces /home/bounces
-for u in rebound bounces; do
-	mkdir -p "$WORK/home-$u"
-	chown "$u:$u" "$WORK/home-$u"
-	chmod 0750 "$WORK/home-$u"
-	bind_dir "$WORK/home-$u" "$(user_home "$u")"
-done
+scratch_home rebound
+scratch_home bounces
 if [[ "$(user_home rebound)" != /var/lib/rebound ]]; then
 	bind_dir "$WORK/home-rebound" /var/lib/rebound
 fi
@@ -154,18 +150,7 @@ attempts_at_least() {
 	(($(syslog_from "$1" | grep -cE "to=<bounces\+.*status=(sent|deferred|bounced)") >= $2))
 }
 
-# as_owner FILE CMD...: run CMD as the owner of FILE (an admin reads the database as its
-# owner: root would leave root-owned -wal/-shm files the agent could not open).
-as_owner() {
-	local f=$1
-	shift
-	setpriv --reuid="$(stat -c %u "$f")" --regid="$(stat -c %g "$f")" --clear-groups "$@"
-}
-
 queue_empty() { [[ -z "$(postqueue -j 2>/dev/null)" ]]; }
-
-# syslog_from N: syslog lines after line N.
-syslog_from() { tail -n +"$(($1 + 1))" "$WORK/syslog"; }
 
 # submit TAG: the test message, VERP return path, to all six failing recipients.
 submit() {

@@ -66,10 +66,7 @@ mkdir -p "$WORK/bin"
 install -m 0755 "$REBOUND_LDA_SRC" "$BIN"
 
 ensure_user bounces /home/bounces
-mkdir -p "$WORK/home-bounces"
-chown bounces:bounces "$WORK/home-bounces"
-chmod 0750 "$WORK/home-bounces"
-bind_dir "$WORK/home-bounces" "$(user_home bounces)"
+scratch_home bounces
 BOUNCES_HOME=$(user_home bounces)
 # Phase 2's Maildir and database, writable by the DefaultUser.
 install -d -o mail -g mail -m 0750 "$WORK/mailspool"
@@ -144,8 +141,6 @@ if ! wait_for 20 test -s /run/sendmail/mta/sendmail.pid; then
 fi
 say "$NAME: $(sendmail -d0.1 -bv root 2>/dev/null | sed -n 's/^Version /Sendmail /p' | head -1), rebound-lda $("$BIN" --version 2>/dev/null | head -1)"
 
-syslog_from() { tail -n +"$(($1 + 1))" "$WORK/syslog"; }
-
 # Sendmail's delivery lines for the bounces since START: to the local mailer (to=bounces+...)
 # or to the aliases pipe (to="|..."), not the original messages' lines (ctladdr=bounces+...).
 bounce_deliveries() {
@@ -155,12 +150,6 @@ bounce_deliveries() {
 # Deliveries to the bounce address logged since START (sent or deferred).
 attempts_at_least() {
 	(($(bounce_deliveries "$1" | grep -cE 'stat=(Sent|Deferred)') >= $2))
-}
-
-as_owner() {
-	local f=$1
-	shift
-	setpriv --reuid="$(stat -c %u "$f")" --regid="$(stat -c %g "$f")" --clear-groups "$@"
 }
 
 # submit TAG: one message per recipient, each with its VERP return path.

@@ -34,20 +34,7 @@ fn database_locked_past_busy_timeout_files_and_logs() {
         took < Duration::from_secs(10),
         "a 200 ms busy timeout must not hold the MTA for {took:?}"
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let name = filed(&md)
-        .into_iter()
-        .find(|p| seq_of_complete(p) == Some(1))
-        .unwrap_or_else(|| panic!("message 1 not filed; stderr:\n{stderr}"));
-    let base = name
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
-    assert!(
-        stderr.contains(&base),
-        "the failed database write must be logged with the file name {base}; stderr:\n{stderr}"
-    );
+    assert_logged_with_file(&out, &md, 1, "the failed database write");
     assert!(in_tmp(&md).is_empty());
 
     holder.execute_batch("ROLLBACK;").expect("release");
@@ -127,15 +114,7 @@ fn corrupt_database_files_and_logs() {
     assert_delivered(&out, "corrupt database: the message is safe, exit 0");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(filed(&md).len(), 1, "stderr:\n{stderr}");
-    let base = filed(&md)[0]
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
-    assert!(
-        stderr.contains(&base),
-        "the database error must be logged with the file name {base}; stderr:\n{stderr}"
-    );
+    assert_logged_with_file(&out, &md, 1, "the database error");
     assert_eq!(
         std::fs::read(&db).expect("read db"),
         garbage,

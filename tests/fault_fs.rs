@@ -24,31 +24,13 @@ fn maildir_on_full_disk_tempfails_and_leaves_nothing() {
     // A message bigger than the whole disk: the write itself fails (ENOSPC).
     let out = deliver(lda(&md, &area.db()), &big_bounce(1, 600 * 1024));
     assert_tempfail(&out, "600 KB message onto a 256 KB disk");
-    assert!(
-        filed(&md).is_empty(),
-        "nothing may be filed: {:?}",
-        filed(&md)
-    );
-    assert!(
-        in_tmp(&md).is_empty(),
-        "tmp/ must be cleaned: {:?}",
-        in_tmp(&md)
-    );
+    assert_nothing_filed(&md);
 
     // A disk already full to the last byte: even a 2 KB message cannot be written.
     fs.fill();
     let out = deliver(lda(&md, &area.db()), &bounce(2));
     assert_tempfail(&out, "small message onto a full disk");
-    assert!(
-        filed(&md).is_empty(),
-        "nothing may be filed: {:?}",
-        filed(&md)
-    );
-    assert!(
-        in_tmp(&md).is_empty(),
-        "tmp/ must be cleaned: {:?}",
-        in_tmp(&md)
-    );
+    assert_nothing_filed(&md);
 }
 
 #[test]
@@ -80,11 +62,7 @@ fn new_replaced_by_a_file_tempfails_and_cleans_tmp() {
     give_to_agent(&md.join("new"));
     let out = deliver(lda(&md, &area.db()), &bounce(1));
     assert_tempfail(&out, "new/ is a file");
-    assert!(
-        in_tmp(&md).is_empty(),
-        "tmp/ must be cleaned: {:?}",
-        in_tmp(&md)
-    );
+    assert_tmp_clean(&md);
     assert_eq!(
         std::fs::read(md.join("new")).expect("read new"),
         b"not a directory\n",
@@ -110,20 +88,7 @@ fn database_on_full_disk_files_logs_and_import_repairs() {
     for seq in 1..=3 {
         let out = deliver(lda(&md, &db), &bounce(seq));
         assert_delivered(&out, "database on a full disk: the message is safe, exit 0");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let name = filed(&md)
-            .into_iter()
-            .find(|p| seq_of_complete(p) == Some(seq))
-            .unwrap_or_else(|| panic!("message {seq} not filed; stderr:\n{stderr}"));
-        let base = name
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        assert!(
-            stderr.contains(&base),
-            "the failed database write must be logged with the file name {base}; stderr:\n{stderr}"
-        );
+        assert_logged_with_file(&out, &md, seq, "the failed database write");
     }
     assert!(in_tmp(&md).is_empty());
 

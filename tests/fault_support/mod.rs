@@ -199,6 +199,39 @@ pub fn in_tmp(maildir: &Path) -> Vec<PathBuf> {
     files_in(maildir, "tmp")
 }
 
+/// Nothing filed in `new/` and nothing left in `tmp/`: what a refused delivery must leave.
+pub fn assert_nothing_filed(maildir: &Path) {
+    let filed = filed(maildir);
+    assert!(filed.is_empty(), "nothing may be filed: {filed:?}");
+    assert_tmp_clean(maildir);
+}
+
+/// Nothing left in `tmp/` of any folder.
+pub fn assert_tmp_clean(maildir: &Path) {
+    let left = in_tmp(maildir);
+    assert!(left.is_empty(), "tmp/ must be cleaned: {left:?}");
+}
+
+/// The filed message `seq` (by its X-Rebound-Test-Seq header), whose file name the agent's
+/// stderr (its log line) must name, as it must when the database write failed (`what`).
+pub fn assert_logged_with_file(out: &Output, maildir: &Path, seq: usize, what: &str) -> PathBuf {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let name = filed(maildir)
+        .into_iter()
+        .find(|p| seq_of_complete(p) == Some(seq))
+        .unwrap_or_else(|| panic!("message {seq} not filed; stderr:\n{stderr}"));
+    let base = name
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        stderr.contains(&base),
+        "{what} must be logged with the file name {base}; stderr:\n{stderr}"
+    );
+    name
+}
+
 pub fn rows(db: &Path, sql: &str) -> i64 {
     let c = rusqlite::Connection::open(db).expect("open db");
     c.query_row(sql, [], |r| r.get(0)).expect("query")

@@ -235,7 +235,7 @@ pub fn find(hosts: &Hosts, text: &str, status: Option<&Code>) -> Option<(Reason,
 fn aup_number(text: &str) -> Option<u16> {
     let at = text.find("aup#")?;
     let rest = text[at + 4..].trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '-');
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let digits = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     (digits.len() == 4).then(|| digits.parse().ok()).flatten()
 }
 

@@ -26,4 +26,5 @@ pub mod mbox;
 pub mod privileges;
 pub mod reason;
 pub mod store;
+pub mod users;
 pub mod verp;

@@ -7,8 +7,8 @@
 //! root, it stays who it is and `-d` only names the user whose home holds the default Maildir.
 
 use crate::error::{Error, Result};
-use nix::unistd::{Gid, Uid, User};
-use std::ffi::CString;
+use crate::users::{self, Account};
+use nix::unistd::{Gid, Uid};
 use std::path::PathBuf;
 
 /// The user the message is delivered for, after any switch.
@@ -34,7 +34,7 @@ pub fn become_user(user: Option<&str>, explicit_maildir: bool) -> Result<Option<
         }
         return Ok(None);
     };
-    let found = User::from_name(name).map_err(|e| Error::UnknownUser {
+    let found = users::by_name(name).map_err(|e| Error::UnknownUser {
         name: name.to_string(),
         detail: format!("password database lookup failed: {e}"),
     })?;
@@ -45,7 +45,7 @@ pub fn become_user(user: Option<&str>, explicit_maildir: bool) -> Result<Option<
         });
     };
     if root {
-        if pw.uid.is_root() {
+        if pw.uid == 0 {
             return Err(Error::Privileges(format!(
                 "-d {name} is uid 0; refusing to write as root"
             )));
@@ -53,25 +53,29 @@ pub fn become_user(user: Option<&str>, explicit_maildir: bool) -> Result<Option<
         switch(&pw)?;
     }
     Ok(Some(DeliveryUser {
-        name: pw.name.clone(),
-        uid: pw.uid.as_raw(),
-        gid: pw.gid.as_raw(),
-        home: pw.dir.clone(),
+        name: pw.name,
+        uid: pw.uid,
+        gid: pw.gid,
+        home: pw.home,
     }))
 }
 
-fn switch(pw: &User) -> Result<()> {
+fn switch(pw: &Account) -> Result<()> {
     let fail = |what: &str, e: nix::Error| Error::Privileges(format!("{what}: {e}"));
-    let cname = CString::new(pw.name.as_bytes())
-        .map_err(|_| Error::Privileges("user name contains NUL".into()))?;
-    nix::unistd::initgroups(&cname, pw.gid).map_err(|e| fail("initgroups", e))?;
-    nix::unistd::setgid(pw.gid).map_err(|e| fail("setgid", e))?;
-    nix::unistd::setuid(pw.uid).map_err(|e| fail("setuid", e))?;
+    let gids: Vec<Gid> = users::groups(pw)
+        .map_err(|e| Error::Privileges(format!("group database: {e}")))?
+        .into_iter()
+        .map(Gid::from_raw)
+        .collect();
+    let gid = Gid::from_raw(pw.gid);
+    nix::unistd::setgroups(&gids).map_err(|e| fail("setgroups", e))?;
+    nix::unistd::setgid(gid).map_err(|e| fail("setgid", e))?;
+    nix::unistd::setuid(Uid::from_raw(pw.uid)).map_err(|e| fail("setuid", e))?;
     // setuid as root sets real, effective and saved ids; prove there is no way back.
     if nix::unistd::setuid(Uid::from_raw(0)).is_ok() || Uid::effective().is_root() {
         return Err(Error::Privileges("could not give up root".into()));
     }
-    if Gid::effective() != pw.gid {
+    if Gid::effective() != gid {
         return Err(Error::Privileges("gid did not change".into()));
     }
     Ok(())
@@ -82,5 +86,8 @@ pub fn current_home() -> Option<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Some(PathBuf::from(h));
     }
-    User::from_uid(Uid::current()).ok().flatten().map(|u| u.dir)
+    users::by_uid(Uid::current().as_raw())
+        .ok()
+        .flatten()
+        .map(|u| u.home)
 }

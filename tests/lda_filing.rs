@@ -148,7 +148,7 @@ fn sendmail_detail_only_is_recorded_with_the_user() {
         eprintln!("as root: covered by lda_root");
         return;
     }
-    let user = nix::unistd::User::from_uid(nix::unistd::Uid::current())
+    let user = rebound::users::by_uid(nix::unistd::Uid::current().as_raw())
         .unwrap()
         .unwrap()
         .name;

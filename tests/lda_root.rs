@@ -8,16 +8,16 @@ mod support;
 use std::os::unix::fs::MetadataExt;
 use support::{Area, Test, is_root, sample, skip};
 
-fn nobody() -> nix::unistd::User {
-    nix::unistd::User::from_name("nobody")
+fn nobody() -> rebound::users::Account {
+    rebound::users::by_name("nobody")
         .unwrap()
         .expect("a `nobody` user")
 }
 
 /// An area that `nobody` may write in.
-fn area_for(user: &nix::unistd::User) -> Area {
+fn area_for(user: &rebound::users::Account) -> Area {
     let area = Area::new();
-    nix::unistd::chown(area.path(), Some(user.uid), Some(user.gid)).unwrap();
+    std::os::unix::fs::chown(area.path(), Some(user.uid), Some(user.gid)).unwrap();
     area
 }
 
@@ -50,8 +50,8 @@ fn files_as_the_d_user() {
         area.database(),
     ] {
         let m = std::fs::metadata(&p).unwrap();
-        assert_eq!(m.uid(), user.uid.as_raw(), "owner of {}", p.display());
-        assert_eq!(m.gid(), user.gid.as_raw(), "group of {}", p.display());
+        assert_eq!(m.uid(), user.uid, "owner of {}", p.display());
+        assert_eq!(m.gid(), user.gid, "group of {}", p.display());
     }
     assert_eq!(
         area.query("SELECT envelope_to FROM messages").as_deref(),
@@ -85,7 +85,7 @@ fn default_maildir_is_in_the_users_home() {
     // never a file written elsewhere as root.
     let user = nobody();
     let area = area_for(&user);
-    let home = user.dir.clone();
+    let home = user.home.clone();
     let mut t = Test::lda_in(&area)
         .no_defaults()
         .arg("-c")

@@ -190,9 +190,8 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
 }
 
 fn delivery_user(name: Option<&str>, cfg: &Config) -> Result<DeliveryUser, String> {
-    use nix::unistd::{Uid, User, getgrouplist};
     let user = match name {
-        Some(n) => User::from_name(n)
+        Some(n) => crate::users::by_name(n)
             .map_err(|e| format!("user {n}: {e}"))?
             .ok_or_else(|| format!("no such user {n}"))?,
         None => {
@@ -201,22 +200,19 @@ fn delivery_user(name: Option<&str>, cfg: &Config) -> Result<DeliveryUser, Strin
                 .as_ref()
                 .filter(|m| !m.starts_with("~"))
                 .and_then(|m| std::fs::metadata(m).ok())
-                .map(|m| Uid::from_raw(m.uid()));
-            let uid = owner.unwrap_or_else(Uid::current);
-            User::from_uid(uid)
+                .map(|m| m.uid());
+            let uid = owner.unwrap_or_else(|| nix::unistd::Uid::current().as_raw());
+            crate::users::by_uid(uid)
                 .map_err(|e| format!("uid {uid}: {e}"))?
                 .ok_or_else(|| format!("uid {uid} has no passwd entry"))?
         }
     };
-    let cname = std::ffi::CString::new(user.name.clone()).map_err(|e| e.to_string())?;
-    let gids = getgrouplist(&cname, user.gid)
-        .map(|v| v.into_iter().map(|g| g.as_raw()).collect())
-        .unwrap_or_else(|_| vec![user.gid.as_raw()]);
+    let gids = crate::users::groups(&user).unwrap_or_else(|_| vec![user.gid]);
     Ok(DeliveryUser {
         name: user.name,
-        uid: user.uid.as_raw(),
+        uid: user.uid,
         gids,
-        home: Some(user.dir),
+        home: Some(user.home),
     })
 }
 

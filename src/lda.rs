@@ -1,11 +1,12 @@
 //! The delivery pipeline of rebound-lda, one call per step, read top to bottom:
-//! arguments -> privileges -> configuration -> envelope -> read a bounded prefix ->
-//! classify it and open the database (on a second thread, while the main one files the whole
-//! message, streamed, into the Maildir's tmp/ and fsyncs it) -> rename into the verdict's
-//! folder -> record -> log -> exit code. Until the rename into `new/` every failure is a temporary one (exit 75, first
-//! stderr line `4.x.y ...`); after it the exit is 0 whatever happens, because the message is
-//! safe and `rebound import` can bring the database in line later. A panic in the classifier
-//! or the store is caught and does not change that.
+//! arguments -> privileges -> configuration -> envelope -> read a bounded prefix -> file the
+//! whole message, streamed, into the Maildir's tmp/ and fsync it -> classify the prefix
+//! (time-limited by `watchdog`) -> rename into the verdict's folder -> record -> log -> exit
+//! code. One thread: a second one cost more than the overlap it bought (bench/delivery.sh).
+//! Until the rename into `new/` every failure is a temporary one (exit 75, first stderr line
+//! `4.x.y ...`); after it the exit is 0 whatever happens, because the message is safe and
+//! `rebound import` can bring the database in line later. A panic in the classifier or the
+//! store is caught and does not change that.
 
 use crate::classify::{self, Context, Kind, Verdict};
 use crate::config::{Config, Envelope, Invocation};
@@ -15,12 +16,12 @@ use crate::log::{Fields, Logger, Severity};
 use crate::maildir::{self, Filed, Maildir};
 use crate::privileges;
 use crate::store::{self, ContentHash, MessageMeta, Recorded, Store};
+use crate::watchdog;
 use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const IDENT: &str = "rebound-lda";
@@ -114,44 +115,80 @@ fn tempfail(logger: &mut Logger, e: &Error) -> LdaExit {
     LdaExit::TempFail
 }
 
+/// What the arguments, the environment and the configuration decide before any message byte
+/// is read: who we are, where the Maildir is, the envelope.
+struct Setup {
+    config: Config,
+    envelope: Envelope,
+    root: PathBuf,
+    /// `-m`'s folder directory, if any.
+    mailbox: Option<String>,
+}
+
+impl Setup {
+    fn new(inv: &Invocation, logger: &mut Logger) -> Result<Setup> {
+        // Privileges first: nothing is opened as root.
+        let explicit_maildir = inv.overrides.iter().any(|o| {
+            o.split_once('=')
+                .is_some_and(|(k, _)| k.trim() == "maildir")
+        });
+        let user = privileges::become_user(inv.user.as_deref(), explicit_maildir)?;
+        let config_path = inv
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
+        let config = Config::load(&config_path, inv.config.is_some(), &inv.overrides)?;
+        if config.log == "stderr" || config.syslog_socket != std::path::Path::new("/dev/log") {
+            *logger = logger_for(&config);
+        }
+        let envelope = Envelope::from_invocation(inv, |k| std::env::var(k).ok());
+        let home = || {
+            user.as_ref()
+                .map(|u| u.home.clone())
+                .or_else(privileges::current_home)
+        };
+        let root = match &config.maildir {
+            Some(m) => match m.strip_prefix("~") {
+                Ok(rest) => home()
+                    .ok_or_else(|| config_error(&config_path, "maildir: no home directory for ~"))?
+                    .join(rest),
+                Err(_) => m.clone(),
+            },
+            None => home()
+                .ok_or_else(|| config_error(&config_path, "maildir: no home directory"))?
+                .join("Maildir"),
+        };
+        // `-m ""` is ignored (Postfix's `-m ${extension}` with no extension).
+        let mailbox = match inv.mailbox.as_deref().filter(|m| !m.is_empty()) {
+            Some(m) => Some(maildir::folder_dir(m).map_err(Error::Mailbox)?),
+            None => None,
+        };
+        Ok(Setup {
+            config,
+            envelope,
+            root,
+            mailbox,
+        })
+    }
+}
+
 /// Everything up to a durable message (errors are temporary failures), then record and log.
 fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> {
-    // Privileges first: nothing is opened as root.
-    let explicit_maildir = inv.overrides.iter().any(|o| {
-        o.split_once('=')
-            .is_some_and(|(k, _)| k.trim() == "maildir")
-    });
-    let user = privileges::become_user(inv.user.as_deref(), explicit_maildir)?;
-    let config_path = inv
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
-    let config = Config::load(&config_path, inv.config.is_some(), &inv.overrides)?;
-    if config.log == "stderr" || config.syslog_socket != std::path::Path::new("/dev/log") {
-        *logger = logger_for(&config);
+    let Setup {
+        config,
+        envelope,
+        root,
+        mailbox,
+    } = Setup::new(inv, logger)?;
+    if let Some(tmp) = std::env::var_os(watchdog::RESUME_ENV) {
+        let setup = Setup {
+            config,
+            envelope,
+            root,
+            mailbox,
+        };
+        return resume(setup, PathBuf::from(tmp), logger, start);
     }
-    let envelope = Envelope::from_invocation(inv, |k| std::env::var(k).ok());
-    let home = || {
-        user.as_ref()
-            .map(|u| u.home.clone())
-            .or_else(privileges::current_home)
-    };
-    let root = match &config.maildir {
-        Some(m) => match m.strip_prefix("~") {
-            Ok(rest) => home()
-                .ok_or_else(|| config_error(&config_path, "maildir: no home directory for ~"))?
-                .join(rest),
-            Err(_) => m.clone(),
-        },
-        None => home()
-            .ok_or_else(|| config_error(&config_path, "maildir: no home directory"))?
-            .join("Maildir"),
-    };
-    // `-m ""` is ignored (Postfix's `-m ${extension}` with no extension).
-    let mailbox = match inv.mailbox.as_deref().filter(|m| !m.is_empty()) {
-        Some(m) => Some(maildir::folder_dir(m).map_err(Error::Mailbox)?),
-        None => None,
-    };
 
     // Read the prefix kept for classification; the rest streams to disk below.
     let mut input: Box<dyn Read> = match &inv.path {
@@ -179,23 +216,11 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         verp: config.verp(),
     };
     let mut notes: Vec<String> = Vec::new();
-    let prefix = Arc::new(prefix);
     let message = &prefix[body_start..];
 
-    // Classify and open the database on a second thread while this one writes and fsyncs
-    // the message: the fsync is the disk's time, the classifier and SQLite's schema parse
-    // are the CPU's, so the two overlap (bench/delivery.sh).
-    let mut worker = Worker::start(
-        Arc::clone(&prefix),
-        body_start,
-        ctx,
-        config.database.clone(),
-        config.busy_timeout_ms,
-    );
-
-    // Write: added headers, the prefix, then the rest of the input, hashed as written. The
-    // tmp file sits in the `-m` folder when there is one, else in the Maildir's own tmp/;
-    // the verdict picks the folder whose new/ it is renamed into.
+    // Write: added headers, the prefix, then the rest of the input, hashed as written, and
+    // fsync. The tmp file sits in the `-m` folder when there is one, else in the Maildir's
+    // own tmp/; the verdict picks the folder whose new/ it is renamed into.
     let maildir = Maildir::new(root);
     let mut mailbox = mailbox;
     let mut delivery = match maildir.create(mailbox.as_deref().unwrap_or("")) {
@@ -254,23 +279,16 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         notes.push(format!("ignored dovecot-lda option {i}"));
     }
 
-    // The verdict, waited for at most classify_timeout_ms from here (a pathological input,
-    // a classifier bug): past that the message is filed as `other` and the process ends
-    // without waiting for the classifier.
+    // The verdict. The message is safe in tmp/ now: a classifier that has not finished after
+    // classify_timeout_ms restarts the process (`watchdog`), which files it as `other`.
     let limit = Duration::from_millis(config.classify_timeout_ms);
-    let (verdict, store) = match worker.verdict(limit) {
-        Some((verdict, classifier_notes)) => {
-            notes.extend(classifier_notes);
-            (verdict, Some(worker))
-        }
-        None => {
-            notes.push(format!(
-                "classification did not finish within classify_timeout_ms ({} ms), filed as other",
-                limit.as_millis()
-            ));
-            (fallback_verdict("timeout"), None)
-        }
-    };
+    let armed = watchdog::arm(delivery.tmp_path(), limit);
+    if let Err(e) = &armed {
+        notes.push(format!("classification runs without its time limit: {e}"));
+    }
+    let (verdict, classifier_notes) = classify_caught(message, &ctx);
+    drop(armed);
+    notes.extend(classifier_notes);
     let filing = Filing {
         delivery,
         mailbox,
@@ -284,7 +302,74 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         notes,
         start,
     };
-    finish(filing, verdict, store, logger)
+    finish(filing, verdict, logger)
+}
+
+/// The second half of a delivery whose classifier ran out of time: this process image was
+/// started by the watchdog (same pid, arguments and environment) with the tmp file the first
+/// one wrote and fsynced. Files it as `other`, records and logs it, like any delivery.
+fn resume(setup: Setup, tmp: PathBuf, logger: &mut Logger, start: Instant) -> Result<()> {
+    let Setup {
+        config,
+        envelope,
+        root,
+        mailbox,
+    } = setup;
+    let delivery = Maildir::new(root).adopt(&tmp)?;
+    let mut hash = ContentHash::new();
+    let mut head = Vec::new();
+    let mut reader = std::io::BufReader::new(delivery.file());
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("read", &tmp, e)),
+        };
+        if head.len() < 4096 {
+            head.extend_from_slice(&buf[..n.min(4096 - head.len())]);
+        }
+        hash.update(&buf[..n]);
+    }
+    // The first image wrote the envelope sender as Return-Path when the message had none.
+    let sender = envelope.sender.clone().or_else(|| return_path(&head));
+    let notes = vec![format!(
+        "classification did not finish within classify_timeout_ms ({} ms), filed as other",
+        config.classify_timeout_ms
+    )];
+    let filing = Filing {
+        delivery,
+        mailbox,
+        meta: MessageMeta {
+            envelope_from: sender,
+            envelope_to: envelope_to(&envelope, &config),
+            content_hash: hash.finish(),
+            ..MessageMeta::default()
+        },
+        config,
+        notes,
+        start,
+    };
+    finish(filing, fallback_verdict("timeout"), logger)
+}
+
+/// The address of a leading `Return-Path:` header (`""` for `<>`).
+fn return_path(head: &[u8]) -> Option<String> {
+    let line = head.split(|&b| b == b'\n').next()?;
+    let value = line
+        .get(..12)
+        .filter(|n| n.eq_ignore_ascii_case(b"return-path:"))
+        .map(|_| &line[12..])?;
+    let value = String::from_utf8_lossy(value);
+    let value = value.trim();
+    Some(
+        value
+            .strip_prefix('<')
+            .and_then(|v| v.strip_suffix('>'))
+            .unwrap_or(value)
+            .to_string(),
+    )
 }
 
 /// What finishing a delivery needs once the message is written and fsynced in tmp/.
@@ -318,83 +403,6 @@ fn logger_for(config: &Config) -> Logger {
 /// The verdict and the verdict's notes.
 type Classified = (Verdict, Vec<String>);
 
-/// The thread that classifies the message, then opens the database, while the main thread
-/// files. Either result is caught when it panics; a thread that cannot be started leaves
-/// both to the main thread.
-struct Worker {
-    verdict: Option<Receiver<Classified>>,
-    store: Option<Receiver<std::thread::Result<Result<Store>>>>,
-    /// What the main thread needs to do the work itself.
-    inline: Option<(Arc<Vec<u8>>, usize, Context)>,
-    database: PathBuf,
-    busy_timeout_ms: u64,
-}
-
-impl Worker {
-    fn start(
-        prefix: Arc<Vec<u8>>,
-        body_start: usize,
-        ctx: Context,
-        database: PathBuf,
-        busy_timeout_ms: u64,
-    ) -> Worker {
-        let (verdict_tx, verdict_rx) = sync_channel(1);
-        let (store_tx, store_rx) = sync_channel(1);
-        let job = Arc::new(Mutex::new(Some((prefix, body_start, ctx))));
-        let taken = Arc::clone(&job);
-        let path = database.clone();
-        let spawned = std::thread::Builder::new()
-            .name("classify".into())
-            // The main thread's usual stack (ulimit -s 8192): the classifier ran there before
-            // and deep MIME nesting must not overflow here. Only touched pages cost memory.
-            .stack_size(8 << 20)
-            .spawn(move || {
-                let Some((prefix, body_start, ctx)) = taken.lock().ok().and_then(|mut j| j.take())
-                else {
-                    return;
-                };
-                let _ = verdict_tx.send(classify_caught(&prefix[body_start..], &ctx));
-                let store = catch_unwind(AssertUnwindSafe(|| Store::open(&path, busy_timeout_ms)));
-                let _ = store_tx.send(store);
-            });
-        let (verdict, store, inline) = match spawned {
-            Ok(_) => (Some(verdict_rx), Some(store_rx), None),
-            Err(_) => (None, None, job.lock().ok().and_then(|mut j| j.take())),
-        };
-        Worker {
-            verdict,
-            store,
-            inline,
-            database,
-            busy_timeout_ms,
-        }
-    }
-
-    /// The verdict, or `None` when the classifier has not finished within `limit`.
-    fn verdict(&mut self, limit: Duration) -> Option<Classified> {
-        if let Some((prefix, body_start, ctx)) = self.inline.take() {
-            return Some(classify_caught(&prefix[body_start..], &ctx));
-        }
-        let rx = self.verdict.take()?;
-        match rx.recv_timeout(limit) {
-            Ok(v) => Some(v),
-            Err(RecvTimeoutError::Timeout) => None,
-            // The thread ended without a verdict: it cannot, classify_caught catches panics.
-            Err(RecvTimeoutError::Disconnected) => Some((fallback_verdict("panic"), Vec::new())),
-        }
-    }
-
-    /// The open database: the worker's, or opened here. A panic of the worker's open is
-    /// resumed here, for the caller's catch_unwind.
-    fn store(self) -> Result<Store> {
-        match self.store.map(|rx| rx.recv()) {
-            Some(Ok(Ok(opened))) => opened,
-            Some(Ok(Err(payload))) => std::panic::resume_unwind(payload),
-            _ => Store::open(&self.database, self.busy_timeout_ms),
-        }
-    }
-}
-
 /// Classify, a panic becoming kind `other` with a note.
 fn classify_caught(message: &[u8], ctx: &Context) -> Classified {
     match catch_unwind(AssertUnwindSafe(|| {
@@ -419,12 +427,7 @@ fn classify_caught(message: &[u8], ctx: &Context) -> Classified {
 
 /// Rename into the verdict's folder (the message is safe from here), then record and log.
 /// Only the rename can fail; nothing after it changes the exit code.
-fn finish(
-    filing: Filing,
-    verdict: Verdict,
-    worker: Option<Worker>,
-    logger: &mut Logger,
-) -> Result<()> {
+fn finish(filing: Filing, verdict: Verdict, logger: &mut Logger) -> Result<()> {
     let Filing {
         delivery,
         mailbox,
@@ -447,10 +450,7 @@ fn finish(
     meta.arrived_at = arrived_at;
     meta.size = Some(filed.size);
     let db = match catch_unwind(AssertUnwindSafe(|| {
-        let mut store = match worker {
-            Some(w) => w.store()?,
-            None => Store::open(&config.database, config.busy_timeout_ms)?,
-        };
+        let mut store = Store::open(&config.database, config.busy_timeout_ms)?;
         fault("panic-record");
         let recorded = store.record(&meta, &verdict, &config.policy)?;
         // Keep the WAL short (1 MiB); a failure here loses nothing, the record is in.

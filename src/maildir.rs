@@ -124,7 +124,77 @@ impl Maildir {
     }
 }
 
+impl Maildir {
+    /// Take over a message this very process wrote and fsynced in a `tmp/` of this Maildir
+    /// before it re-executed itself (`watchdog`): the path must be a regular file in the
+    /// Maildir's or a folder's `tmp/`, named by `create` for this host and this process id
+    /// (execve keeps the pid), so no other file can be moved into the Maildir this way.
+    pub fn adopt(&self, tmp_path: &Path) -> Result<Delivery> {
+        let refuse = |why: &str| {
+            Error::io(
+                "take over",
+                tmp_path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, why.to_string()),
+            )
+        };
+        let name = tmp_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| refuse("no file name"))?;
+        let stem = name
+            .strip_suffix(&format!(".{}", self.host))
+            .filter(|s| s.ends_with(&format!("P{}", std::process::id())))
+            .ok_or_else(|| refuse("not a tmp file of this process"))?;
+        let tmp_dir = tmp_path.parent().ok_or_else(|| refuse("no directory"))?;
+        let folder_path = tmp_dir
+            .parent()
+            .filter(|_| tmp_dir.file_name().is_some_and(|n| n == "tmp"))
+            .ok_or_else(|| refuse("not in a tmp/ directory"))?;
+        let folder = if folder_path == self.root {
+            String::new()
+        } else {
+            // Only a `.Name` directory right inside the root, spelt as `folder_dir` spells it.
+            let dir = folder_path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .filter(|_| folder_path.parent() == Some(self.root.as_path()))
+                .ok_or_else(|| refuse("not in this Maildir"))?;
+            match folder_dir(dir) {
+                Ok(f) if f == dir => f,
+                _ => return Err(refuse("not in a folder of this Maildir")),
+            }
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(tmp_path)
+            .map_err(|e| Error::io("open", tmp_path, e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("stat", tmp_path, e))?;
+        if !meta.is_file() {
+            return Err(refuse("not a regular file"));
+        }
+        Ok(Delivery {
+            file,
+            tmp_path: tmp_path.to_path_buf(),
+            root: self.root.clone(),
+            folder,
+            stem: stem.to_string(),
+            host: self.host.clone(),
+            size: meta.len(),
+            synced: false,
+            committed: false,
+        })
+    }
+}
+
 impl Delivery {
+    /// The file as written so far, for reading it back (`rebound-lda` after a restart).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
     /// Append bytes to the message.
     pub fn write_all(&mut self, buf: &[u8]) -> Result<()> {
         self.file

@@ -1,0 +1,153 @@
+//! The classifier's time limit, without a second thread (a thread cost rebound-lda a tenth of
+//! its CPU time per delivery: bench/delivery.sh). While the classifier runs, an interval timer
+//! is armed; if it fires, the SIGALRM handler execve()s rebound-lda again with the same
+//! arguments and environment plus `REBOUND_LDA_RESUME=<tmp file>`. execve(2) is
+//! async-signal-safe and the new image starts clean, whatever lock the interrupted classifier
+//! held; the process id stays, so the MTA goes on waiting for the same process, and the new
+//! image files the already fsynced message as kind `other` (`lda::resume`). Everything the
+//! handler needs is built before the timer is armed: it only loads a pointer and calls execve.
+//!
+//! The one module that needs `unsafe`: a signal handler, and the two libc calls nix does not
+//! wrap without allocating (execve from a handler) or at all (setitimer).
+#![allow(unsafe_code)]
+
+use crate::exit::LdaExit;
+use nix::libc;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::time::Duration;
+
+/// The environment variable naming the tmp file a restarted rebound-lda files unclassified.
+pub const RESUME_ENV: &str = "REBOUND_LDA_RESUME";
+
+/// What execve needs, as C strings and NULL-terminated pointer arrays.
+struct Exec {
+    path: CString,
+    _strings: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+}
+
+static EXEC: AtomicPtr<Exec> = AtomicPtr::new(ptr::null_mut());
+
+extern "C" fn on_alarm(_: libc::c_int) {
+    let exec = EXEC.load(Ordering::SeqCst);
+    if !exec.is_null() {
+        // SAFETY: `exec` points to the `Exec` that `arm` leaked and only `Armed::drop` frees,
+        // after it has disarmed the timer; its arrays are NULL-terminated.
+        unsafe {
+            libc::execve(
+                (*exec).path.as_ptr(),
+                (*exec).argv.as_ptr(),
+                (*exec).envp.as_ptr(),
+            );
+        }
+    }
+    // execve failed: the message is in tmp/, not filed. A temporary failure, in the two
+    // async-signal-safe calls left.
+    const LINE: &[u8] =
+        b"4.3.0 rebound-lda: classification timed out and rebound-lda could not restart itself\n";
+    // SAFETY: write(2) of a static buffer and _exit(2) are async-signal-safe.
+    unsafe {
+        libc::write(2, LINE.as_ptr().cast(), LINE.len());
+        libc::_exit(LdaExit::TempFail as libc::c_int);
+    }
+}
+
+/// The armed timer; dropping it disarms the timer and puts the previous SIGALRM action back.
+pub struct Armed {
+    previous: libc::sigaction,
+}
+
+/// Arm the limit for a classification of the message in `tmp_file` (written and fsynced).
+pub fn arm(tmp_file: &Path, limit: Duration) -> std::io::Result<Armed> {
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+    let c =
+        |s: &[u8]| CString::new(s).map_err(|_| std::io::Error::other("a NUL byte in an argument"));
+    let path = c(exe.as_os_str().as_bytes())?;
+    let args: Vec<CString> = std::env::args_os()
+        .map(|a| c(a.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let mut resume = OsString::from(format!("{RESUME_ENV}="));
+    resume.push(tmp_file.as_os_str());
+    let mut env: Vec<CString> = std::env::vars_os()
+        .filter(|(k, _)| k != RESUME_ENV)
+        .map(|(k, v)| {
+            let mut kv = k;
+            kv.push("=");
+            kv.push(v);
+            c(kv.as_bytes())
+        })
+        .collect::<Result<_, _>>()?;
+    env.push(c(resume.as_bytes())?);
+    let pointers = |v: &[CString]| {
+        v.iter()
+            .map(|s| s.as_ptr())
+            .chain([ptr::null()])
+            .collect::<Vec<_>>()
+    };
+    let exec = Box::new(Exec {
+        path,
+        argv: pointers(&args),
+        envp: pointers(&env),
+        _strings: args.into_iter().chain(env).collect(),
+    });
+    let old = EXEC.swap(Box::into_raw(exec), Ordering::SeqCst);
+    if !old.is_null() {
+        // SAFETY: a previous `arm` leaked it and no timer of that arming is running any more
+        // (arming twice without a drop is not done; this only avoids a leak if it were).
+        drop(unsafe { Box::from_raw(old) });
+    }
+
+    // SAFETY: plain-data structs, zeroed is a valid initial value; sigaction/setitimer get
+    // valid pointers. SA_NODEFER: the new image must not start with SIGALRM blocked.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_NODEFER | libc::SA_RESETHAND;
+        libc::sigemptyset(&mut action.sa_mask);
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGALRM, &action, &mut previous) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let armed = Armed { previous };
+        set_timer(limit.max(Duration::from_millis(1)))?;
+        Ok(armed)
+    }
+}
+
+fn set_timer(after: Duration) -> std::io::Result<()> {
+    let value = libc::itimerval {
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: after.as_secs() as libc::time_t,
+            tv_usec: after.subsec_micros() as libc::suseconds_t,
+        },
+    };
+    // SAFETY: a valid itimerval; the old value is not wanted.
+    if unsafe { libc::setitimer(libc::ITIMER_REAL, &value, ptr::null_mut()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        let _ = set_timer(Duration::ZERO);
+        // SAFETY: the action saved by `arm`; the timer is off, so the handler cannot be
+        // running or start any more and the `Exec` can be freed.
+        unsafe {
+            libc::sigaction(libc::SIGALRM, &self.previous, ptr::null_mut());
+            let exec = EXEC.swap(ptr::null_mut(), Ordering::SeqCst);
+            if !exec.is_null() {
+                drop(Box::from_raw(exec));
+            }
+        }
+    }
+}

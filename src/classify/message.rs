@@ -208,7 +208,7 @@ pub fn unfold(v: &str) -> String {
     // Line ends found with memchr (every header of every message goes through here); the
     // pieces are cut at ASCII bytes, so at character boundaries.
     let mut start = 0;
-    for end in memchr::memchr2_iter(b'\r', b'\n', v.as_bytes()).chain([v.len()]) {
+    for end in super::find::positions2(b'\r', b'\n', v.as_bytes()).chain([v.len()]) {
         let piece = v[start..end].trim();
         start = end + 1;
         if piece.is_empty() {
@@ -250,7 +250,7 @@ fn headers_of(msg: &mail_parser::Message, idx: usize) -> Vec<(String, String)> {
 /// for every header.
 fn has_encoded_word(v: &str) -> bool {
     let b = v.as_bytes();
-    memchr::memchr_iter(b'=', b).any(|i| b.get(i + 1) == Some(&b'?'))
+    super::find::positions(b'=', b).any(|i| b.get(i + 1) == Some(&b'?'))
 }
 
 /// Header block of an embedded message. mail-parser's nested header offsets do not always

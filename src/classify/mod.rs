@@ -18,6 +18,7 @@
 
 pub mod arf;
 pub mod fields;
+pub(crate) mod find;
 pub mod lhost;
 mod memo;
 pub mod message;

@@ -161,9 +161,9 @@ pub(crate) fn contains_lc(s: &[u8], lower: &[u8]) -> bool {
     // Candidates by the first byte in either case (a SIMD scan), then the whole needle.
     let upper = first.to_ascii_uppercase();
     if upper == first {
-        memchr::memchr_iter(first, s).any(fits)
+        crate::classify::find::positions(first, s).any(fits)
     } else {
-        memchr::memchr2_iter(first, upper, s).any(fits)
+        crate::classify::find::positions2(first, upper, s).any(fits)
     }
 }
 

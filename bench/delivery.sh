@@ -62,10 +62,9 @@ fi
 
 cc -O2 -o "$BENCH_DIR/floor" bench/floor.c
 cc -O2 -o "$BENCH_DIR/drive" bench/drive.c
-say "building rebound-lda (release)"
-cargo build --release --quiet --bin rebound-lda
-LDA=$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/rebound-lda
+say "building rebound-lda (release, as shipped: scripts/build)"
+scripts/build --quiet --bin rebound-lda
+LDA=$(scripts/build --print-dir)/rebound-lda
 [ -x "$LDA" ] || die "no rebound-lda at $LDA"
 cp "$LDA" "$BENCH_DIR/rebound-lda"
 

@@ -21,9 +21,8 @@ fi
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is needed: apt-get install time"
 
 say "building rebound-lda (release)"
-cargo build --release --quiet --bin rebound-lda
-TARGET=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-LDA=$TARGET/release/rebound-lda
+scripts/build --quiet --bin rebound-lda
+LDA=$(scripts/build --print-dir)/rebound-lda
 
 WORK=$(mktemp -d /var/tmp/rebound-memory.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT

@@ -27,9 +27,8 @@ HAVE_SISIMAI=1
 perl -MSisimai -e1 2>/dev/null || { HAVE_SISIMAI=; say "libsisimai-perl missing: Sisimai column skipped"; }
 
 say "building rebound (release)"
-cargo build --release --quiet --bin rebound
-TARGET=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-REBOUND=$TARGET/release/rebound
+scripts/build --quiet --bin rebound
+REBOUND=$(scripts/build --print-dir)/rebound
 [ -x "$REBOUND" ] || die "no rebound at $REBOUND"
 
 WORK=$(mktemp -d /var/tmp/rebound-parse.XXXXXX)

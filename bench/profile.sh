@@ -20,9 +20,10 @@ for t in valgrind strace; do
 done
 
 # A release build that keeps symbols, so callgrind can name functions.
+export CARGO_TARGET_DIR=$ROOT/target/profile
 CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=1 \
-    cargo build --release --quiet --bin rebound-lda --target-dir target/profile
-LDA=$ROOT/target/profile/release/rebound-lda
+    scripts/build --quiet --bin rebound-lda
+LDA=$(scripts/build --print-dir)/rebound-lda
 
 WORK=$(mktemp -d /var/tmp/rebound-profile.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT

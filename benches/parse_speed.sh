@@ -1,11 +1,12 @@
 #!/bin/sh
 # Messages per second of `rebound parse` beside Sisimai (libsisimai-perl) on the same files.
 # usage: benches/parse_speed.sh [DIR] [ROUNDS]   (default: ../shared/corpus/sisimai, 5)
-# Build first: cargo build --release. Sisimai is skipped when Perl cannot load it.
+# Build first: scripts/build. Sisimai is skipped when Perl cannot load it.
 set -eu
 dir=${1:-../shared/corpus/sisimai}
 rounds=${2:-5}
-bin=${REBOUND:-target/release/rebound}
+bin=${REBOUND:-$(dirname "$0")/../target/release/rebound}
+[ -x "$bin" ] || bin=$("$(dirname "$0")/../scripts/build" --print-dir)/rebound
 n=$(find "$dir" -maxdepth 1 -type f -name '*.eml' | wc -l)
 [ "$n" -gt 0 ] || { echo "no *.eml in $dir" >&2; exit 2; }
 

@@ -29,8 +29,9 @@ fi
 command -v c++ >/dev/null || skip "libFuzzer needs a C++ compiler (apt-get install g++)"
 
 # The deliver target runs the real agent.
-(cd .. && cargo build --release --quiet --bin rebound-lda) || { echo "fuzz: cannot build rebound-lda"; exit 1; }
-export REBOUND_LDA=$PWD/../target/release/rebound-lda
+(cd .. && scripts/build --quiet --bin rebound-lda) || { echo "fuzz: cannot build rebound-lda"; exit 1; }
+REBOUND_LDA=$(../scripts/build --print-dir)/rebound-lda
+export REBOUND_LDA
 
 SEEDS=${CORPUS:-../../shared/corpus/sisimai}
 status=0

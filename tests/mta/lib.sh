@@ -9,7 +9,7 @@
 
 # enter_namespace WORKBASE "PACKAGES" "TOOLS" MOUNT_POINTS -- SCRIPT ARGS...: outside the
 # namespace, check for root, the tools (else name the packages to install) and the built
-# agent ($REBOUND_LDA or target/release/rebound-lda), make the scratch directory under
+# agent ($REBOUND_LDA or the release build of scripts/build), make the scratch directory under
 # WORKBASE and the mount points (they stay empty outside), re-run SCRIPT in a private mount +
 # network namespace with WORK and REBOUND_LDA_SRC set, then keep the scratch directory only
 # on failure or with KEEP=1, and exit with its status. Inside the namespace it returns.
@@ -27,9 +27,9 @@ enter_namespace() {
 			exit 2
 		fi
 	done
-	lda=${REBOUND_LDA:-$ROOT/target/release/rebound-lda}
+	lda=${REBOUND_LDA:-$("$ROOT/scripts/build" --print-dir)/rebound-lda}
 	if [[ ! -x "$lda" ]]; then
-		echo "$NAME: $lda not built; run cargo build --release first" >&2
+		echo "$NAME: $lda not built; run scripts/build first" >&2
 		exit 2
 	fi
 	work=$(mktemp -d "$base/rebound-$NAME.XXXXXX")

@@ -217,6 +217,32 @@ fn panics_before_and_after_filing() {
 }
 
 #[test]
+fn a_restart_takes_over_only_its_own_tmp_file() {
+    // REBOUND_LDA_RESUME is how the classifier's timer hands the fsynced tmp file to the
+    // restarted agent. Anything else it could name stays where it is: the wrong directory, a
+    // tmp/ file of another process, a symlink. Each is a temporary failure with nothing filed.
+    let area = Area::new();
+    let tmp = area.maildir().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::create_dir_all(area.maildir().join("new")).unwrap();
+    let outside = area.path().join("secret");
+    std::fs::write(&outside, "not a message\n").unwrap();
+    let other = tmp.join("1795855546.M1P1.otherhost");
+    std::fs::write(&other, "From another agent\n").unwrap();
+    let link = tmp.join("1795855546.M2P2.link");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    for target in [&outside, &other, &link] {
+        Test::lda_in(&area)
+            .env("REBOUND_LDA_RESUME", target.to_str().unwrap())
+            .stdin(sample("dsn-userunknown.eml"))
+            .status(75)
+            .stderr_has("4.3.0 rebound-lda: take over")
+            .maildir_new(0);
+    }
+    assert!(outside.exists() && other.exists() && link.exists());
+}
+
+#[test]
 fn root_without_user_refuses() {
     if !is_root() {
         skip("not root: the root-without--d refusal needs root");

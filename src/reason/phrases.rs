@@ -49,26 +49,35 @@ impl Set {
         }
         let bits = (order.len().max(1).ilog2() + 4).clamp(4, 14);
         let mut alone = Vec::new();
-        let mut indexed: Vec<(usize, u32, u32)> = Vec::with_capacity(order.len());
+        // Bucket of every indexed phrase; then a counting sort by bucket, which keeps
+        // decision order within a bucket (no comparison sort: this runs in every process).
+        let mut buckets: Vec<(usize, u32)> = Vec::with_capacity(order.len());
+        let mut starts = vec![0u32; (1 << bits) + 1];
         for (at, (_, phrase)) in order.iter().enumerate() {
+            let gapped = phrase.as_bytes().windows(3).any(|w| w == b" * ");
             match word(phrase.as_bytes()) {
-                Some(w) if !phrase.contains(" * ") => indexed.push((bucket(w, bits), w, at as u32)),
+                Some(w) if !gapped => {
+                    let h = bucket(w, bits);
+                    starts[h + 1] += 1;
+                    buckets.push((h, at as u32));
+                }
                 _ => alone.push(at as u32),
             }
-        }
-        // Sorted by bucket, then by decision order (a stable sort keeps the latter).
-        indexed.sort_by_key(|e| e.0);
-        let mut starts = vec![0u32; (1 << bits) + 1];
-        for e in &indexed {
-            starts[e.0 + 1] += 1;
         }
         for h in 0..(1 << bits) {
             starts[h + 1] += starts[h];
         }
+        let mut next = starts.clone();
+        let mut slots = vec![(0u32, 0u32); buckets.len()];
+        for (h, at) in buckets {
+            let w = word(order[at as usize].1.as_bytes()).unwrap_or(0);
+            slots[next[h] as usize] = (w, at);
+            next[h] += 1;
+        }
         Set {
             bits,
             starts,
-            slots: indexed.into_iter().map(|e| (e.1, e.2)).collect(),
+            slots,
             order,
             alone,
         }

@@ -1,19 +1,20 @@
 //! The classifier's time limit, without a second thread (a thread cost rebound-lda a tenth of
 //! its CPU time per delivery: bench/delivery.sh). While the classifier runs, an interval timer
 //! is armed; if it fires, the SIGALRM handler execve()s rebound-lda again with the same
-//! arguments and environment plus `REBOUND_LDA_RESUME=<tmp file>`. execve(2) is
+//! arguments and environment plus `REBOUND_LDA_RESUME=<tmp file>` (set while the timer is
+//! armed). execve(2) is
 //! async-signal-safe and the new image starts clean, whatever lock the interrupted classifier
 //! held; the process id stays, so the MTA goes on waiting for the same process, and the new
 //! image files the already fsynced message as kind `other` (`lda::resume`). Everything the
 //! handler needs is built before the timer is armed: it only loads a pointer and calls execve.
 //!
 //! The one module that needs `unsafe`: a signal handler, and the two libc calls nix does not
-//! wrap without allocating (execve from a handler) or at all (setitimer).
+//! wrap without allocating (execve from a handler) or at all (setitimer, `environ`).
 #![allow(unsafe_code)]
 
 use crate::exit::LdaExit;
 use nix::libc;
-use std::ffi::{CString, OsString};
+use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
@@ -23,12 +24,17 @@ use std::time::Duration;
 /// The environment variable naming the tmp file a restarted rebound-lda files unclassified.
 pub const RESUME_ENV: &str = "REBOUND_LDA_RESUME";
 
-/// What execve needs, as C strings and NULL-terminated pointer arrays.
+/// What execve needs besides the environment: the program and its arguments, as C strings
+/// and a NULL-terminated pointer array.
 struct Exec {
     path: CString,
-    _strings: Vec<CString>,
+    _args: Vec<CString>,
     argv: Vec<*const libc::c_char>,
-    envp: Vec<*const libc::c_char>,
+}
+
+unsafe extern "C" {
+    /// The process's environment (unistd.h), to which `arm` adds `RESUME_ENV`.
+    static environ: *const *const libc::c_char;
 }
 
 static EXEC: AtomicPtr<Exec> = AtomicPtr::new(ptr::null_mut());
@@ -39,11 +45,7 @@ extern "C" fn on_alarm(_: libc::c_int) {
         // SAFETY: `exec` points to the `Exec` that `arm` leaked and only `Armed::drop` frees,
         // after it has disarmed the timer; its arrays are NULL-terminated.
         unsafe {
-            libc::execve(
-                (*exec).path.as_ptr(),
-                (*exec).argv.as_ptr(),
-                (*exec).envp.as_ptr(),
-            );
+            libc::execve((*exec).path.as_ptr(), (*exec).argv.as_ptr(), environ);
         }
     }
     // execve failed: the message is in tmp/, not filed. A temporary failure, in the two
@@ -71,30 +73,19 @@ pub fn arm(tmp_file: &Path, limit: Duration) -> std::io::Result<Armed> {
     let args: Vec<CString> = std::env::args_os()
         .map(|a| c(a.as_bytes()))
         .collect::<Result<_, _>>()?;
-    let mut resume = OsString::from(format!("{RESUME_ENV}="));
-    resume.push(tmp_file.as_os_str());
-    let mut env: Vec<CString> = std::env::vars_os()
-        .filter(|(k, _)| k != RESUME_ENV)
-        .map(|(k, v)| {
-            let mut kv = k;
-            kv.push("=");
-            kv.push(v);
-            c(kv.as_bytes())
-        })
-        .collect::<Result<_, _>>()?;
-    env.push(c(resume.as_bytes())?);
-    let pointers = |v: &[CString]| {
-        v.iter()
-            .map(|s| s.as_ptr())
-            .chain([ptr::null()])
-            .collect::<Vec<_>>()
-    };
+    let argv = args
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain([ptr::null()])
+        .collect();
     let exec = Box::new(Exec {
         path,
-        argv: pointers(&args),
-        envp: pointers(&env),
-        _strings: args.into_iter().chain(env).collect(),
+        argv,
+        _args: args,
     });
+    // SAFETY: rebound-lda is single-threaded (lda.rs): nothing reads the environment at the
+    // same time. `Armed::drop` takes the variable away again.
+    unsafe { std::env::set_var(RESUME_ENV, tmp_file) };
     let old = EXEC.swap(Box::into_raw(exec), Ordering::SeqCst);
     if !old.is_null() {
         // SAFETY: a previous `arm` leaked it and no timer of that arming is running any more
@@ -144,6 +135,7 @@ impl Drop for Armed {
         // running or start any more and the `Exec` can be freed.
         unsafe {
             libc::sigaction(libc::SIGALRM, &self.previous, ptr::null_mut());
+            std::env::remove_var(RESUME_ENV);
             let exec = EXEC.swap(ptr::null_mut(), Ordering::SeqCst);
             if !exec.is_null() {
                 drop(Box::from_raw(exec));

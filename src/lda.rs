@@ -261,17 +261,9 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
         }
     }
     if prefix.len() as u64 == config.classify_bytes as u64 {
-        let mut buf = vec![0u8; 128 * 1024];
-        loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io("read", &input_name, e)),
-            };
-            hash.update(&buf[..n]);
-            delivery.write_all(&buf[..n])?;
-        }
+        stream(&mut input, &input_name, &mut hash, |piece| {
+            delivery.write_all(piece)
+        })?;
     }
     drop(input);
     delivery.sync()?;
@@ -292,12 +284,7 @@ fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> 
     let filing = Filing {
         delivery,
         mailbox,
-        meta: MessageMeta {
-            envelope_from: sender,
-            envelope_to: envelope_to(&envelope, &config),
-            content_hash: hash.finish(),
-            ..MessageMeta::default()
-        },
+        meta: message_meta(sender, &envelope, &config, hash),
         config,
         notes,
         start,
@@ -318,20 +305,11 @@ fn resume(setup: Setup, tmp: PathBuf, logger: &mut Logger, start: Instant) -> Re
     let delivery = Maildir::new(root).adopt(&tmp)?;
     let mut hash = ContentHash::new();
     let mut head = Vec::new();
-    let mut reader = std::io::BufReader::new(delivery.file());
-    let mut buf = vec![0u8; 128 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io("read", &tmp, e)),
-        };
-        if head.len() < 4096 {
-            head.extend_from_slice(&buf[..n.min(4096 - head.len())]);
-        }
-        hash.update(&buf[..n]);
-    }
+    stream(&mut delivery.file(), &tmp, &mut hash, |piece| {
+        let room = 4096usize.saturating_sub(head.len());
+        head.extend_from_slice(&piece[..piece.len().min(room)]);
+        Ok(())
+    })?;
     // The first image wrote the envelope sender as Return-Path when the message had none.
     let sender = envelope.sender.clone().or_else(|| return_path(&head));
     let notes = vec![format!(
@@ -341,17 +319,48 @@ fn resume(setup: Setup, tmp: PathBuf, logger: &mut Logger, start: Instant) -> Re
     let filing = Filing {
         delivery,
         mailbox,
-        meta: MessageMeta {
-            envelope_from: sender,
-            envelope_to: envelope_to(&envelope, &config),
-            content_hash: hash.finish(),
-            ..MessageMeta::default()
-        },
+        meta: message_meta(sender, &envelope, &config, hash),
         config,
         notes,
         start,
     };
     finish(filing, fallback_verdict("timeout"), logger)
+}
+
+/// Read `input` to its end in 128 KiB pieces, hashing each and handing it to `sink`.
+fn stream(
+    input: &mut impl Read,
+    name: &std::path::Path,
+    hash: &mut ContentHash,
+    mut sink: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("read", name, e)),
+        };
+        hash.update(&buf[..n]);
+        sink(&buf[..n])?;
+    }
+}
+
+/// The envelope and content hash of a filed message; file, folder, arrival and size are
+/// filled in on filing.
+fn message_meta(
+    sender: Option<String>,
+    envelope: &Envelope,
+    config: &Config,
+    hash: ContentHash,
+) -> MessageMeta {
+    MessageMeta {
+        envelope_from: sender,
+        envelope_to: envelope_to(envelope, config),
+        content_hash: hash.finish(),
+        ..MessageMeta::default()
+    }
 }
 
 /// The address of a leading `Return-Path:` header (`""` for `<>`).

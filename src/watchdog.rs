@@ -83,9 +83,6 @@ pub fn arm(tmp_file: &Path, limit: Duration) -> std::io::Result<Armed> {
         argv,
         _args: args,
     });
-    // SAFETY: rebound-lda is single-threaded (lda.rs): nothing reads the environment at the
-    // same time. `Armed::drop` takes the variable away again.
-    unsafe { std::env::set_var(RESUME_ENV, tmp_file) };
     let old = EXEC.swap(Box::into_raw(exec), Ordering::SeqCst);
     if !old.is_null() {
         // SAFETY: a previous `arm` leaked it and no timer of that arming is running any more
@@ -105,6 +102,9 @@ pub fn arm(tmp_file: &Path, limit: Duration) -> std::io::Result<Armed> {
             return Err(std::io::Error::last_os_error());
         }
         let armed = Armed { previous };
+        // rebound-lda is single-threaded (lda.rs): nothing reads the environment at the same
+        // time. From here every way out goes through `Armed::drop`, which removes it again.
+        std::env::set_var(RESUME_ENV, tmp_file);
         set_timer(limit.max(Duration::from_millis(1)))?;
         Ok(armed)
     }

@@ -174,21 +174,16 @@ impl Setup {
 
 /// Everything up to a durable message (errors are temporary failures), then record and log.
 fn deliver(inv: &Invocation, logger: &mut Logger, start: Instant) -> Result<()> {
+    let setup = Setup::new(inv, logger)?;
+    if let Some(tmp) = std::env::var_os(watchdog::RESUME_ENV) {
+        return resume(setup, PathBuf::from(tmp), logger, start);
+    }
     let Setup {
         config,
         envelope,
         root,
         mailbox,
-    } = Setup::new(inv, logger)?;
-    if let Some(tmp) = std::env::var_os(watchdog::RESUME_ENV) {
-        let setup = Setup {
-            config,
-            envelope,
-            root,
-            mailbox,
-        };
-        return resume(setup, PathBuf::from(tmp), logger, start);
-    }
+    } = setup;
 
     // Read the prefix kept for classification; the rest streams to disk below.
     let mut input: Box<dyn Read> = match &inv.path {

@@ -30,18 +30,7 @@ pub fn parse_groups(text: &str) -> Vec<Vec<Field>> {
 
 /// Parse one header block (stops at the first blank line after at least one field).
 pub fn parse_block(text: &str) -> Vec<Field> {
-    let mut cur: Vec<Field> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            if cur.is_empty() {
-                continue;
-            }
-            break;
-        }
-        push_line(&mut cur, line);
-    }
-    cur
+    block_of_lines(text.lines())
 }
 
 /// `parse_block` of the lossy UTF-8 text of `bytes`, converting only the lines it reads: an
@@ -50,14 +39,23 @@ pub fn parse_block(text: &str) -> Vec<Field> {
 /// result: lines split at `\n`, which never belongs to a multi-byte sequence, so each
 /// line converts as it would inside the whole.
 pub fn parse_block_bytes(bytes: &[u8]) -> Vec<Field> {
-    let mut cur: Vec<Field> = Vec::new();
     let mut lines = bytes.split(|&b| b == b'\n').peekable();
-    while let Some(line) = lines.next() {
+    block_of_lines(std::iter::from_fn(move || {
+        let line = lines.next()?;
+        // What follows the last line end is no line (`str::lines`).
         if line.is_empty() && lines.peek().is_none() {
-            break; // what follows the last line end is no line (`str::lines`)
+            return None;
         }
-        let line = String::from_utf8_lossy(line);
-        let line = line.trim_end_matches('\r');
+        Some(String::from_utf8_lossy(line))
+    }))
+}
+
+/// The fields of the first block of `lines`: blank lines before it are skipped, the first
+/// blank line after a field ends it.
+fn block_of_lines<S: AsRef<str>>(lines: impl Iterator<Item = S>) -> Vec<Field> {
+    let mut cur: Vec<Field> = Vec::new();
+    for line in lines {
+        let line = line.as_ref().trim_end_matches('\r');
         if line.trim().is_empty() {
             if cur.is_empty() {
                 continue;

@@ -2,6 +2,8 @@
 # Parse benchmark: `rebound parse` beside Sisimai (Debian's libsisimai-perl) on the same files.
 #   1. the whole shared corpus (../shared/corpus/*/ *.eml), REPEAT times over, in one process
 #      each: messages/s for rebound and for Sisimai (bench/sisimai.pl, one call per file);
+#      rebound as shipped (classifying on every CPU it may use) and with --jobs 1 (Sisimai
+#      uses one), both printed;
 #   2. one bounce whose returned message carries 15 MB, and one with 100 MB
 #      (bench/bigbounce.py): wall time of one `rebound parse FILE` run, process start
 #      included (median of 5), beside one Sisimai run.
@@ -46,15 +48,24 @@ ARGS=()
 for ((r = 0; r < REPEAT; r++)); do ARGS+=("${FILES[@]}"); done
 cat "${FILES[@]}" > /dev/null # page cache
 
-t0=$(ms)
-"$REBOUND" parse "${ARGS[@]}" > "$WORK/rebound.jsonl"
-t1=$(ms)
 # Rates count input files for both tools; a file holding an mbox may print more lines.
 n_rb=$((REPEAT * ${#FILES[@]}))
-lines=$(wc -l < "$WORK/rebound.jsonl")
-[ "$lines" -ge "$n_rb" ] || die "rebound parse printed $lines lines for $n_rb files"
-rb_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
-rb_rate=$(awk -v n="$n_rb" -v s="$rb_s" 'BEGIN {printf "%.0f", n / s}')
+# As shipped (`--jobs` defaults to the CPUs this process may use), then on one thread.
+JOBS=$(nproc); [ "$JOBS" -le 8 ] || JOBS=8 # the default of --jobs
+for mode in all one; do
+    jobs=()
+    [ $mode = one ] && jobs=(--jobs 1)
+    t0=$(ms)
+    "$REBOUND" parse "${jobs[@]}" "${ARGS[@]}" > "$WORK/rebound-$mode.jsonl"
+    t1=$(ms)
+    lines=$(wc -l < "$WORK/rebound-$mode.jsonl")
+    [ "$lines" -ge "$n_rb" ] || die "rebound parse printed $lines lines for $n_rb files"
+    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
+    printf -v "rb_s_$mode" '%s' "$s"
+    printf -v "rb_rate_$mode" '%s' "$(awk -v n="$n_rb" -v s="$s" 'BEGIN {printf "%.0f", n / s}')"
+done
+cmp -s "$WORK/rebound-all.jsonl" "$WORK/rebound-one.jsonl" ||
+    die "rebound parse printed different lines on one thread and on $JOBS"
 
 if [ -n "$HAVE_SISIMAI" ]; then
     SARGS=()
@@ -65,9 +76,10 @@ if [ -n "$HAVE_SISIMAI" ]; then
     t1=$(ms)
     ss_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
     ss_rate=$(awk -v n="$n_ss" -v s="$ss_s" 'BEGIN {printf "%.0f", n / s}')
-    speedup=$(awk -v a="$rb_rate" -v b="$ss_rate" 'BEGIN {printf "%.1f", a / b}')
+    speedup=$(awk -v a="$rb_rate_all" -v b="$ss_rate" 'BEGIN {printf "%.1f", a / b}')
+    speedup_one=$(awk -v a="$rb_rate_one" -v b="$ss_rate" 'BEGIN {printf "%.1f", a / b}')
 else
-    n_ss=-; ss_s=-; ss_rate=-; speedup=-
+    n_ss=-; ss_s=-; ss_rate=-; speedup=-; speedup_one=-
 fi
 
 # --- 2. huge bounces -----------------------------------------------------------------------
@@ -94,8 +106,10 @@ done
 printf '\nrebound parse benchmark, %s, %s, %d cores\n\n' "$(uname -r)" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)"
 printf '%-34s %12s %12s %9s\n' "" rebound Sisimai speedup
 printf '%-34s %12s %12s\n' "corpus messages parsed" "$n_rb" "$n_ss"
-printf '%-34s %12s %12s\n' "seconds" "$rb_s" "$ss_s"
-printf '%-34s %12s %12s %8sx\n' "messages/s" "$rb_rate" "$ss_rate" "$speedup"
+printf '%-34s %12s %12s\n' "seconds ($JOBS threads)" "$rb_s_all" "$ss_s"
+printf '%-34s %12s %12s %8sx\n' "messages/s ($JOBS threads)" "$rb_rate_all" "$ss_rate" "$speedup"
+printf '%-34s %12s %12s\n' "seconds (--jobs 1)" "$rb_s_one" "$ss_s"
+printf '%-34s %12s %12s %8sx\n' "messages/s (--jobs 1)" "$rb_rate_one" "$ss_rate" "$speedup_one"
 for size in 15 100; do
     printf '%-34s %12s %12s\n' "one ${size} MB bounce, ms (process)" "${BIG_RB[$size]}" "${BIG_SS[$size]}"
 done

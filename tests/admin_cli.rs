@@ -710,3 +710,62 @@ fn import_large_message_hashes_whole() {
     assert_eq!(size(&fresh), size(&site.db()));
     assert!(size(&fresh) > 200_000);
 }
+
+/// `rebound parse` prints the same bytes in the same order on one thread or several, and a
+/// reader that stops early (`rebound parse ... | head`) ends it rather than leaving a thread
+/// blocked.
+#[test]
+fn parse_output_does_not_depend_on_jobs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples");
+    let dirs: Vec<String> = ["rfc", "mta", "provider", "admin"]
+        .iter()
+        .map(|d| root.join(d).display().to_string())
+        .collect();
+    let parse = |extra: &[&str]| {
+        let out = Command::new(REBOUND)
+            .arg("parse")
+            .args(extra)
+            .args(&dirs)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{extra:?}");
+        out.stdout
+    };
+    for explain in [&[][..], &["--explain"][..]] {
+        let one = parse(&[explain, &["--jobs", "1"]].concat());
+        assert!(one.len() > 20_000, "{}", one.len());
+        for jobs in ["2", "3", "8"] {
+            let many = parse(&[explain, &["--jobs", jobs]].concat());
+            assert!(
+                many == one,
+                "--jobs {jobs} {explain:?} differs from --jobs 1"
+            );
+        }
+    }
+
+    // Ten times the samples: more output than a pipe holds, read a little, then close it.
+    let many: Vec<&String> = dirs.iter().cycle().take(10 * dirs.len()).collect();
+    let mut child = Command::new(REBOUND)
+        .args(["parse", "--jobs", "2"])
+        .args(&many)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    // A liveness guard only (a blocked thread never ends); it finishes in milliseconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rebound parse still running after its reader left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(2), "a write error is an error");
+}

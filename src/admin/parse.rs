@@ -4,13 +4,21 @@
 //! every regular file in it (sorted by name); an mbox file (`crate::mbox`) holding several
 //! messages gives one line per message, named `FILE#N`. Only the bounded prefix the
 //! classifier looks at is read from a plain file. `--explain` prints the verdict readably.
+//!
+//! Messages are classified on as many threads as the machine gives this process (`--jobs`):
+//! this thread reads, the workers classify and render, one writer prints in input order, so
+//! the output is the same, byte for byte, whatever the number of jobs.
 
 use crate::classify::message::MAX_BYTES;
 use crate::classify::{self, Context, Verdict};
 use crate::mbox;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,7 +28,14 @@ pub struct Args {
     /// Print the evidence readably instead of JSON lines.
     #[arg(long)]
     pub explain: bool,
+    /// Classify on N threads (default: the CPUs this process may use, at most 8). The output
+    /// is in input order whatever N is.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
 }
+
+/// More threads than this only add contention on the reader and the writer.
+const MAX_JOBS: usize = 8;
 
 #[derive(Serialize)]
 struct Line<'a> {
@@ -30,33 +45,163 @@ struct Line<'a> {
 }
 
 pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    // Block-buffered (not line-flushed): one write per 64 KiB of JSON lines.
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let jobs = match args.jobs {
+        Some(n) => n.get(),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS)),
+    };
+    if jobs == 1 {
+        let mut out = stdout_writer();
+        let mut rendered = Vec::new();
+        each_message(&args.paths, |label, raw| {
+            rendered.clear();
+            render(
+                &mut rendered,
+                args.explain,
+                label,
+                &classify::classify(raw, ctx),
+            )?;
+            out.write_all(&rendered)?;
+            Ok(())
+        })?;
+        out.flush()?;
+        return Ok(());
+    }
+    parallel(args, ctx, jobs)
+}
+
+/// Block-buffered stdout (not line-flushed): one write per 64 KiB of output.
+fn stdout_writer() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
+/// Messages read, waiting for a worker: a few at a time, so that handing them over (a
+/// thread wake-up each way) costs little beside classifying them.
+struct Batch {
+    seq: u64,
+    messages: Vec<(String, Vec<u8>)>,
+    bytes: usize,
+}
+
+/// A batch is handed over at this many messages or bytes, whichever comes first.
+const BATCH_MESSAGES: usize = 32;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// `jobs` workers between this thread (the reader) and one writer. The reader blocks when
+/// `2 * jobs` batches wait, so memory stays bounded: the writer's reorder buffer holds only
+/// what the other workers finish while one is still on an earlier batch, and classifying
+/// any message takes milliseconds (bounded input, bounded work). A write error (stdout
+/// closed) ends the writer, then the workers, then the reader: no thread is left blocked.
+fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2 * jobs);
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<u8>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let batch_rx = Arc::clone(&batch_rx);
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next batch.
+                    let next = batch_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok(batch)) = next else { break };
+                    let mut rendered = Vec::new();
+                    for (label, raw) in &batch.messages {
+                        let verdict = classify::classify(raw, ctx);
+                        if render(&mut rendered, args.explain, label, &verdict).is_err() {
+                            return;
+                        }
+                    }
+                    if done_tx.send((batch.seq, rendered)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        // Only the workers hold the channels now: when they are gone, so is the receiver.
+        drop(batch_rx);
+        drop(done_tx);
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            let mut out = stdout_writer();
+            let mut waiting = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, rendered) in done_rx {
+                waiting.insert(seq, rendered);
+                while let Some(rendered) = waiting.remove(&next) {
+                    out.write_all(&rendered)?;
+                    next += 1;
+                }
+            }
+            out.flush()
+        });
+        let mut batch = Batch {
+            seq: 0,
+            messages: Vec::new(),
+            bytes: 0,
+        };
+        // A closed channel means the writer failed; its error is the one to report.
+        let hand_over = |batch: &mut Batch| {
+            let seq = batch.seq;
+            let full = std::mem::replace(
+                batch,
+                Batch {
+                    seq: seq + 1,
+                    messages: Vec::with_capacity(BATCH_MESSAGES),
+                    bytes: 0,
+                },
+            );
+            let _ = batch_tx.send(full);
+        };
+        let read = each_message(&args.paths, |label, raw| {
+            batch.messages.push((label.to_owned(), raw.to_vec()));
+            batch.bytes += raw.len();
+            if batch.messages.len() == BATCH_MESSAGES || batch.bytes >= BATCH_BYTES {
+                hand_over(&mut batch);
+            }
+            Ok(())
+        });
+        if !batch.messages.is_empty() {
+            hand_over(&mut batch);
+        }
+        drop(batch_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("output thread panicked")));
+        read?;
+        written?;
+        Ok(())
+    })
+}
+
+/// One message's output: a JSON line, or the `--explain` text.
+fn render(out: &mut Vec<u8>, explain: bool, label: &str, verdict: &Verdict) -> std::io::Result<()> {
+    if explain {
+        return explain_verdict(out, label, verdict);
+    }
+    serde_json::to_writer(
+        &mut *out,
+        &Line {
+            file: label,
+            verdict,
+        },
+    )?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Call `emit(label, bytes)` for every message under `paths`, in order: a plain file's
+/// bounded prefix, or each message of an mbox.
+fn each_message(
+    paths: &[PathBuf],
+    mut emit: impl FnMut(&str, &[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     // One buffer for every file's prefix, grown as needed and never zeroed again.
     let mut buffer = Vec::new();
-    for path in &args.paths {
+    for path in paths {
         for file in files(path)? {
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let mut emit = |label: &str, raw: &[u8]| -> anyhow::Result<()> {
-                let verdict = classify::classify(raw, ctx);
-                if args.explain {
-                    explain(&mut out, label, &verdict)?;
-                } else {
-                    serde_json::to_writer(
-                        &mut out,
-                        &Line {
-                            file: label,
-                            verdict: &verdict,
-                        },
-                    )?;
-                    out.write_all(b"\n")?;
-                }
-                Ok(())
-            };
             let open = || {
                 std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
             };
@@ -92,7 +237,6 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
             }
         }
     }
-    out.flush()?;
     Ok(())
 }
 
@@ -117,7 +261,7 @@ fn read_prefix(file: &mut impl Read, buffer: &mut Vec<u8>, limit: usize) -> std:
     Ok(len)
 }
 
-fn explain(out: &mut impl Write, label: &str, v: &Verdict) -> std::io::Result<()> {
+fn explain_verdict(out: &mut impl Write, label: &str, v: &Verdict) -> std::io::Result<()> {
     writeln!(
         out,
         "{label}: {} (detector {})",

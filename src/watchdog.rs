@@ -25,12 +25,17 @@ use std::time::Duration;
 pub const RESUME_ENV: &str = "REBOUND_LDA_RESUME";
 
 /// What execve needs besides the environment: the program and its arguments, as C strings
-/// and a NULL-terminated pointer array.
+/// and a NULL-terminated pointer array. The program is `/proc/self/exe`: the very file this
+/// process runs, even if an upgrade has replaced or removed its path meanwhile (the path
+/// `current_exe` reads from there would then name the new binary, or end in " (deleted)"),
+/// and no readlink at every delivery. Without /proc, `argv[0]` when it is a path.
 struct Exec {
-    path: CString,
+    fallback: Option<CString>,
     _args: Vec<CString>,
     argv: Vec<*const libc::c_char>,
 }
+
+const SELF_EXE: &std::ffi::CStr = c"/proc/self/exe";
 
 unsafe extern "C" {
     /// The process's environment (unistd.h), to which `arm` adds `RESUME_ENV`.
@@ -45,7 +50,10 @@ extern "C" fn on_alarm(_: libc::c_int) {
         // SAFETY: `exec` points to the `Exec` that `arm` leaked and only `Armed::drop` frees,
         // after it has disarmed the timer; its arrays are NULL-terminated.
         unsafe {
-            libc::execve((*exec).path.as_ptr(), (*exec).argv.as_ptr(), environ);
+            libc::execve(SELF_EXE.as_ptr(), (*exec).argv.as_ptr(), environ);
+            if let Some(path) = &(*exec).fallback {
+                libc::execve(path.as_ptr(), (*exec).argv.as_ptr(), environ);
+            }
         }
     }
     // execve failed: the message is in tmp/, not filed. A temporary failure, in the two
@@ -66,20 +74,22 @@ pub struct Armed {
 
 /// Arm the limit for a classification of the message in `tmp_file` (written and fsynced).
 pub fn arm(tmp_file: &Path, limit: Duration) -> std::io::Result<Armed> {
-    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
     let c =
         |s: &[u8]| CString::new(s).map_err(|_| std::io::Error::other("a NUL byte in an argument"));
-    let path = c(exe.as_os_str().as_bytes())?;
     let args: Vec<CString> = std::env::args_os()
         .map(|a| c(a.as_bytes()))
         .collect::<Result<_, _>>()?;
+    let fallback = args
+        .first()
+        .filter(|a| a.as_bytes().contains(&b'/'))
+        .cloned();
     let argv = args
         .iter()
         .map(|s| s.as_ptr())
         .chain([ptr::null()])
         .collect();
     let exec = Box::new(Exec {
-        path,
+        fallback,
         argv,
         _args: args,
     });

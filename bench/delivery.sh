@@ -6,6 +6,9 @@
 #   floor        bench/floor.c: write + fsync + rename one file, nothing else (the limit)
 #   floor+dir    the same plus an fsync of new/ after the rename (the limit of a delivery
 #                that survives a power cut, which DESIGN.md asks of rebound-lda)
+#   floor+db     examples/floor-db.rs: floor+dir, then one record of a fixed hard bounce in
+#                rebound's database through rebound's own store (the limit of a delivery
+#                that keeps rebound-lda's promises: durable, and recorded; no classifier)
 #   procmail     Debian's procmail, DEFAULT=Maildir/
 #   maildrop     Debian's maildrop, DEFAULT=Maildir
 #   dovecot-lda  Debian's dovecot-core, minimal -c config, mail_location = maildir:...
@@ -62,11 +65,12 @@ fi
 
 cc -O2 -o "$BENCH_DIR/floor" bench/floor.c
 cc -O2 -o "$BENCH_DIR/drive" bench/drive.c
-say "building rebound-lda (release, as shipped: scripts/build)"
-scripts/build --quiet --bin rebound-lda
+say "building rebound-lda and floor-db (release, as shipped: scripts/build)"
+scripts/build --quiet --bin rebound-lda --example floor-db
 LDA=$(scripts/build --print-dir)/rebound-lda
 [ -x "$LDA" ] || die "no rebound-lda at $LDA"
 cp "$LDA" "$BENCH_DIR/rebound-lda"
+cp "$(scripts/build --print-dir)/examples/floor-db" "$BENCH_DIR/floor-db"
 
 # --- messages ---------------------------------------------------------------------------
 CORPUS=${CORPUS:-}
@@ -89,7 +93,7 @@ chmod -R a+rX "$BENCH_DIR"
 say "$N messages from $CORPUS (${#SRC[@]} distinct, $(du -sh "$BENCH_DIR/msgs" | cut -f1))"
 
 # --- agents -----------------------------------------------------------------------------
-AGENTS=(floor floor+dir)
+AGENTS=(floor floor+dir floor+db)
 command -v procmail >/dev/null && AGENTS+=(procmail) || say "procmail missing: skipped"
 command -v maildrop >/dev/null && AGENTS+=(maildrop) || say "maildrop missing: skipped"
 [ -x /usr/lib/dovecot/dovecot-lda ] && AGENTS+=(dovecot-lda) || say "dovecot-lda missing: skipped"
@@ -117,6 +121,7 @@ command_of() {
     case $1 in
     floor) echo "$BENCH_DIR/floor $h/Maildir" ;;
     floor+dir) echo "$BENCH_DIR/floor -d $h/Maildir" ;;
+    floor+db) echo "$BENCH_DIR/floor-db $h/Maildir $h/rebound.db" ;;
     procmail) echo "procmail $h/rc" ;;
     maildrop) echo "maildrop $h/rc" ;;
     dovecot-lda) echo "/usr/lib/dovecot/dovecot-lda -c $h/rc" ;;
@@ -159,9 +164,9 @@ for mode in seq par; do
             END {print n, ok, f, w, p}' "$h.wall")
         files=$(find "$h/Maildir" -path '*/new/*' -type f | wc -l)
         lost=$((N - files))
-        if [ "$a" = rebound-lda ]; then
+        if [ "$a" = rebound-lda ] || [ "$a" = floor+db ]; then
             rows=$(sqlite3 "$h/rebound.db" 'SELECT count(*) FROM messages' 2>/dev/null || echo 0)
-            [ "$rows" = "$N" ] || { say "rebound-lda $mode: $rows rows for $N messages";
+            [ "$rows" = "$N" ] || { say "$a $mode: $rows rows for $N messages";
                 lost=$((lost > N - rows ? lost : N - rows)); }
         fi
         [ "$fail" = 0 ] || say "$a $mode: $fail deliveries exited non-zero (see $h.stderr)"

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 const IDENT: &str = "rebound-lda";
 /// WAL size past which a delivery checkpoints and truncates it (`Store::checkpoint_if_over`).
-const WAL_LIMIT: u64 = 1 << 20;
+pub const WAL_LIMIT: u64 = 1 << 20;
 
 /// Set once the message is durable in `new/`: from then on even an escaped panic exits 0.
 static FILED: AtomicBool = AtomicBool::new(false);

@@ -94,7 +94,7 @@ const BATCH_BYTES: usize = 1 << 20;
 fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2 * jobs);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<u8>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, std::io::Result<Vec<u8>>)>();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let batch_rx = Arc::clone(&batch_rx);
@@ -105,13 +105,14 @@ fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
                     let next = batch_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok(batch)) = next else { break };
                     let mut rendered = Vec::new();
-                    for (label, raw) in &batch.messages {
+                    let result = batch.messages.iter().try_for_each(|(label, raw)| {
                         let verdict = classify::classify(raw, ctx);
-                        if render(&mut rendered, args.explain, label, &verdict).is_err() {
-                            return;
-                        }
-                    }
-                    if done_tx.send((batch.seq, rendered)).is_err() {
+                        render(&mut rendered, args.explain, label, &verdict)
+                    });
+                    if done_tx
+                        .send((batch.seq, result.map(|()| rendered)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -127,7 +128,7 @@ fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
             for (seq, rendered) in done_rx {
                 waiting.insert(seq, rendered);
                 while let Some(rendered) = waiting.remove(&next) {
-                    out.write_all(&rendered)?;
+                    out.write_all(&rendered?)?;
                     next += 1;
                 }
             }

@@ -87,7 +87,8 @@ const BATCH_MESSAGES: usize = 32;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// `jobs` workers between this thread (the reader) and one writer. The reader blocks when
-/// `2 * jobs` batches wait, so memory stays bounded: the writer's reorder buffer holds only
+/// `2 * jobs` batches wait (a batch: at most 32 messages of at most `MAX_BYTES` each, handed
+/// over once past 1 MiB), so memory stays bounded: the writer's reorder buffer holds only
 /// what the other workers finish while one is still on an earlier batch, and classifying
 /// any message takes milliseconds (bounded input, bounded work). A write error (stdout
 /// closed) ends the writer, then the workers, then the reader: no thread is left blocked.
@@ -220,16 +221,20 @@ fn each_message(
             let mut held: Option<Vec<u8>> = None;
             let mut n = 0usize;
             for m in reader {
-                let m = m.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let mut data = m
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                    .data;
+                // The classifier reads no further either; what waits for a worker stays small.
+                data.truncate(MAX_BYTES);
                 n += 1;
                 if n == 1 {
-                    held = Some(m.data);
+                    held = Some(data);
                     continue;
                 }
                 if let Some(first) = held.take() {
                     emit(&format!("{name}#1"), &first)?;
                 }
-                emit(&format!("{name}#{n}"), &m.data)?;
+                emit(&format!("{name}#{n}"), &data)?;
             }
             if let Some(first) = held {
                 emit(&name, &first)?;

@@ -769,3 +769,52 @@ fn parse_output_does_not_depend_on_jobs() {
     };
     assert_eq!(status.code(), Some(2), "a write error is an error");
 }
+
+/// A process that may not start threads (RLIMIT_NPROC, a container's pids limit) still
+/// parses, on its own thread, rather than panic (run as `nobody` with a limit of one
+/// process when the tests run as root, as in CI).
+#[test]
+fn parse_without_threads_works_alone() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipping: needs root to run a command as nobody");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rfc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples/rfc");
+    for entry in std::fs::read_dir(rfc).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "eml") {
+            let copy = dir.path().join(path.file_name().unwrap());
+            std::fs::copy(&path, &copy).unwrap();
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let limited = |args: &[&str]| {
+        Command::new("prlimit")
+            .args(["--nproc=1", "setpriv", "--reuid=nobody", "--regid=nogroup"])
+            .args(["--clear-groups", REBOUND])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    if !limited(&["--version"]).status.success() {
+        eprintln!("skipping: prlimit/setpriv cannot run the binary as nobody");
+        return;
+    }
+    let dir = dir.path().display().to_string();
+    let alone = limited(&["parse", "--jobs", "4", &dir]);
+    assert_eq!(
+        alone.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let one = Command::new(REBOUND)
+        .args(["parse", "--jobs", "1", &dir])
+        .output()
+        .unwrap();
+    assert!(one.stdout.len() > 1000);
+    assert!(alone.stdout == one.stdout, "output differs without threads");
+}

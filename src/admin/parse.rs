@@ -50,23 +50,24 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS)),
     };
     if jobs == 1 {
-        let mut out = stdout_writer();
-        let mut rendered = Vec::new();
-        each_message(&args.paths, |label, raw| {
-            rendered.clear();
-            render(
-                &mut rendered,
-                args.explain,
-                label,
-                &classify::classify(raw, ctx),
-            )?;
-            out.write_all(&rendered)?;
-            Ok(())
-        })?;
-        out.flush()?;
-        return Ok(());
+        return sequential(args, ctx);
     }
     parallel(args, ctx, jobs)
+}
+
+/// Everything on this thread: read, classify, print.
+fn sequential(args: &Args, ctx: &Context) -> anyhow::Result<()> {
+    let mut out = stdout_writer();
+    let mut rendered = Vec::new();
+    each_message(&args.paths, |label, raw| {
+        rendered.clear();
+        let verdict = classify::classify(raw, ctx);
+        render(&mut rendered, args.explain, label, &verdict)?;
+        out.write_all(&rendered)?;
+        Ok(())
+    })?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Block-buffered stdout (not line-flushed): one write per 64 KiB of output.
@@ -93,14 +94,37 @@ const BATCH_BYTES: usize = 1 << 20;
 /// any message takes milliseconds (bounded input, bounded work). A write error (stdout
 /// closed) ends the writer, then the workers, then the reader: no thread is left blocked.
 fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
-    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2 * jobs);
-    let batch_rx = Arc::new(Mutex::new(batch_rx));
-    let (done_tx, done_rx) = mpsc::channel::<(u64, std::io::Result<Vec<u8>>)>();
+    let joined = |writer: std::thread::ScopedJoinHandle<'_, std::io::Result<()>>| {
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("output thread panicked")))
+    };
     std::thread::scope(|scope| {
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2 * jobs);
+        let (done_tx, done_rx) = mpsc::channel::<(u64, std::io::Result<Vec<u8>>)>();
+        // A process may not get threads (RLIMIT_NPROC, a container's pids limit): it then
+        // works with fewer workers, or on this thread alone, rather than panic.
+        let Ok(writer) = std::thread::Builder::new().spawn_scoped(scope, move || {
+            let mut out = stdout_writer();
+            let mut waiting = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, rendered) in done_rx {
+                waiting.insert(seq, rendered);
+                while let Some(rendered) = waiting.remove(&next) {
+                    out.write_all(&rendered?)?;
+                    next += 1;
+                }
+            }
+            out.flush()
+        }) else {
+            return sequential(args, ctx);
+        };
+        let batch_rx = Arc::new(Mutex::new(batch_rx));
+        let mut workers = 0;
         for _ in 0..jobs {
             let batch_rx = Arc::clone(&batch_rx);
             let done_tx = done_tx.clone();
-            scope.spawn(move || {
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 loop {
                     // The lock is held only while waiting for the next batch.
                     let next = batch_rx.lock().map(|rx| rx.recv());
@@ -118,23 +142,20 @@ fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
                     }
                 }
             });
+            if spawned.is_err() {
+                break;
+            }
+            workers += 1;
         }
-        // Only the workers hold the channels now: when they are gone, so is the receiver.
+        // Only the workers hold the channels now: when they are gone, so is the receiver,
+        // and when they are done, the writer's input ends.
         drop(batch_rx);
         drop(done_tx);
-        let writer = scope.spawn(move || -> std::io::Result<()> {
-            let mut out = stdout_writer();
-            let mut waiting = BTreeMap::new();
-            let mut next = 0u64;
-            for (seq, rendered) in done_rx {
-                waiting.insert(seq, rendered);
-                while let Some(rendered) = waiting.remove(&next) {
-                    out.write_all(&rendered?)?;
-                    next += 1;
-                }
-            }
-            out.flush()
-        });
+        if workers == 0 {
+            // Nothing was written: the writer ends at once and lets go of stdout.
+            joined(writer)?;
+            return sequential(args, ctx);
+        }
         let mut batch = Batch {
             seq: 0,
             messages: Vec::new(),
@@ -165,9 +186,7 @@ fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
             hand_over(&mut batch);
         }
         drop(batch_tx);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("output thread panicked")));
+        let written = joined(writer);
         read?;
         written?;
         Ok(())

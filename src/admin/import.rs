@@ -2,8 +2,9 @@
 //! (its `new/` and `cur/`, and every Maildir++ folder `.Name/`), an mbox file (split by
 //! `crate::mbox`), a single message file, or a directory of those. Each message is
 //! classified as rebound-lda would (envelope sender from `Return-Path:` or the mbox postmark,
-//! recipient from `Delivered-To:` / `X-Original-To:`) and recorded with the LDA's
-//! `Store::record`, which keys every message by the SHA-256 of its bytes: running an import
+//! recipient from `Delivered-To:` / `X-Original-To:`) and recorded as the LDA records
+//! (`Store::batch`: the same code, many messages a transaction), keyed by the SHA-256 of its
+//! bytes: running an import
 //! twice, or over files the agent already recorded, changes nothing. This is how the
 //! mailbox dovecot-lda filled before rebound is taken over, and how the database catches up
 //! after a failed write. A progress bar on a terminal, quiet otherwise, a summary at the end.
@@ -36,6 +37,10 @@ pub struct Args {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
+
+/// An import commits its records at most this many messages, or this long, apart.
+const BATCH_MESSAGES: usize = 500;
+const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Where the messages of one input come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +102,13 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
         .iter()
         .map(|s| std::fs::metadata(s.path()).map(|m| m.len()).unwrap_or(0))
         .sum();
+    // Recording a message per transaction, as each rebound-lda process does, rewrote the same
+    // index pages into the WAL for every message; a batch commits them once per
+    // BATCH_MESSAGES messages or BATCH_TIME, whichever comes first, so that a delivery
+    // running meanwhile waits for the write lock at most about that long.
+    let mut batch = store.batch()?;
+    let mut batched = 0usize;
+    let mut batch_start = Instant::now();
     let bar = progress(total, a.quiet);
     let start = Instant::now();
     let mut sum = Summary::default();
@@ -136,12 +148,18 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
             size: Some(size),
             content_hash: hash,
         };
-        match store.record(&meta, &verdict, &cfg.policy)? {
+        match batch.record(&meta, &verdict, &cfg.policy)? {
             Recorded::New { .. } => {
                 sum.new += 1;
                 *sum.kinds.entry(verdict.kind.as_str()).or_default() += 1;
             }
             Recorded::Duplicate { .. } => sum.duplicates += 1,
+        }
+        batched += 1;
+        if batched >= BATCH_MESSAGES || batch_start.elapsed() >= BATCH_TIME {
+            batch.commit_and_continue()?;
+            batched = 0;
+            batch_start = Instant::now();
         }
         Ok(())
     };
@@ -249,6 +267,7 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
         bar.set_message(format!("{} messages", sum.messages));
     }
     bar.finish_and_clear();
+    batch.commit()?;
     store
         .conn()
         .execute_batch("PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE);")?;

@@ -280,16 +280,32 @@ impl Store {
         verdict: &Verdict,
         policy: &Policy,
     ) -> Result<Recorded> {
-        let schema_known = schema::MIGRATIONS.len() as i64;
+        self.check_schema()?;
+        self.retry_busy(|s| s.record_once(meta, verdict, policy))
+    }
+
+    /// Refuse a database a newer rebound has migrated past what this one knows.
+    fn check_schema(&self) -> Result<()> {
+        let known = schema::MIGRATIONS.len() as i64;
         let found = self.schema_version()?;
-        if found > schema_known {
+        if found > known {
             return Err(Error::Schema {
                 path: self.path.clone(),
                 found,
-                known: schema_known,
+                known,
             });
         }
-        self.retry_busy(|s| s.record_once(meta, verdict, policy))
+        Ok(())
+    }
+
+    /// Start recording many messages in one transaction (`rebound import`), see [`Batch`].
+    pub fn batch(&mut self) -> Result<Batch<'_>> {
+        self.check_schema()?;
+        self.retry_busy(|s| s.conn.execute_batch("BEGIN IMMEDIATE"))?;
+        Ok(Batch {
+            store: self,
+            open: true,
+        })
     }
 
     fn record_once(
@@ -301,87 +317,163 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO messages (file, folder, arrived_at, envelope_from, envelope_to,
+        let recorded = record_in(&tx, meta, verdict, policy)?;
+        match recorded {
+            Recorded::New { .. } => tx.commit()?,
+            Recorded::Duplicate { .. } => tx.rollback()?,
+        }
+        Ok(recorded)
+    }
+}
+
+/// Many messages recorded in one `BEGIN IMMEDIATE` transaction, for `rebound import`. A
+/// transaction per message, what each rebound-lda process needs, writes the same index
+/// pages into the WAL again for every message; a batch writes them once per commit. It
+/// holds the write lock until [`Batch::commit`] (deliveries meanwhile wait, within their busy
+/// timeout: keep batches short with [`Batch::commit_and_continue`]). Dropped uncommitted, it
+/// rolls back everything since its last commit.
+pub struct Batch<'a> {
+    store: &'a mut Store,
+    open: bool,
+}
+
+impl Batch<'_> {
+    /// Record one message, as [`Store::record`] does, in the batch's transaction.
+    pub fn record(
+        &mut self,
+        meta: &MessageMeta,
+        verdict: &Verdict,
+        policy: &Policy,
+    ) -> Result<Recorded> {
+        record_in(&self.store.conn, meta, verdict, policy).map_err(|source| self.error(source))
+    }
+
+    /// Commit what is recorded so far, let waiting writers in, and go on in a new
+    /// transaction.
+    pub fn commit_and_continue(&mut self) -> Result<()> {
+        self.commit_open()?;
+        self.store
+            .retry_busy(|s| s.conn.execute_batch("BEGIN IMMEDIATE"))?;
+        self.open = true;
+        Ok(())
+    }
+
+    /// Commit what is recorded since the last commit.
+    pub fn commit(mut self) -> Result<()> {
+        self.commit_open()
+    }
+
+    fn commit_open(&mut self) -> Result<()> {
+        self.store
+            .conn
+            .execute_batch("COMMIT")
+            .map_err(|source| self.error(source))?;
+        self.open = false;
+        Ok(())
+    }
+
+    fn error(&self, source: rusqlite::Error) -> Error {
+        Error::Db {
+            path: self.store.path.clone(),
+            source,
+        }
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// One message in the open transaction `tx`: its `messages` row (none for a duplicate), an
+/// `events` row per recipient, the suppression of every address named re-evaluated.
+fn record_in(
+    tx: &Connection,
+    meta: &MessageMeta,
+    verdict: &Verdict,
+    policy: &Policy,
+) -> rusqlite::Result<Recorded> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO messages (file, folder, arrived_at, envelope_from, envelope_to,
                      message_id, subject, kind, detector, evidence, size, content_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT(content_hash) DO NOTHING",
-            )?
-            .execute(params![
-                meta.file,
-                meta.folder,
-                meta.arrived_at,
-                meta.envelope_from,
-                meta.envelope_to,
-                verdict.message_id,
-                verdict.subject,
-                verdict.kind.as_str(),
-                verdict.detector,
-                joined(&verdict.evidence),
-                meta.size.map(|s| s as i64),
-                meta.content_hash,
-            ])?;
-        if inserted == 0 {
-            let message: i64 = tx
-                .prepare_cached("SELECT id FROM messages WHERE content_hash = ?1")?
-                .query_row([&meta.content_hash], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0);
-            tx.rollback()?;
-            return Ok(Recorded::Duplicate { message });
-        }
-        let message = tx.last_insert_rowid();
-        let mut addresses: Vec<String> = Vec::new();
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (message, at, address, original, domain, kind, action,
+        )?
+        .execute(params![
+            meta.file,
+            meta.folder,
+            meta.arrived_at,
+            meta.envelope_from,
+            meta.envelope_to,
+            verdict.message_id,
+            verdict.subject,
+            verdict.kind.as_str(),
+            verdict.detector,
+            joined(&verdict.evidence),
+            meta.size.map(|s| s as i64),
+            meta.content_hash,
+        ])?;
+    if inserted == 0 {
+        let message: i64 = tx
+            .prepare_cached("SELECT id FROM messages WHERE content_hash = ?1")?
+            .query_row([&meta.content_hash], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        return Ok(Recorded::Duplicate { message });
+    }
+    let message = tx.last_insert_rowid();
+    let mut addresses: Vec<String> = Vec::new();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (message, at, address, original, domain, kind, action,
                      status, reply_code, reason, hard, diagnostic, remote_mta, feedback_type,
                      returned_message_id, evidence)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?;
-            for r in &verdict.recipients {
-                let address = policy::normalize_address(&r.address);
-                let original = r
-                    .original
-                    .as_deref()
-                    .map(policy::normalize_address)
-                    .filter(|o| !o.is_empty() && *o != address);
-                insert.execute(params![
-                    message,
-                    meta.arrived_at,
-                    address,
-                    original,
-                    policy::domain_of(&address),
-                    verdict.kind.as_str(),
-                    r.action.map(|a| a.as_str()),
-                    r.status,
-                    r.reply_code,
-                    r.reason.map(|x| x.as_str()),
-                    r.hard.map(i64::from),
-                    r.diagnostic,
-                    r.remote_mta,
-                    verdict.feedback_type,
-                    verdict.returned_message_id,
-                    joined(&r.evidence),
-                ])?;
-                for a in std::iter::once(address).chain(original) {
-                    if !a.is_empty() && !addresses.contains(&a) {
-                        addresses.push(a);
-                    }
+        )?;
+        for r in &verdict.recipients {
+            let address = policy::normalize_address(&r.address);
+            let original = r
+                .original
+                .as_deref()
+                .map(policy::normalize_address)
+                .filter(|o| !o.is_empty() && *o != address);
+            insert.execute(params![
+                message,
+                meta.arrived_at,
+                address,
+                original,
+                policy::domain_of(&address),
+                verdict.kind.as_str(),
+                r.action.map(|a| a.as_str()),
+                r.status,
+                r.reply_code,
+                r.reason.map(|x| x.as_str()),
+                r.hard.map(i64::from),
+                r.diagnostic,
+                r.remote_mta,
+                verdict.feedback_type,
+                verdict.returned_message_id,
+                joined(&r.evidence),
+            ])?;
+            for a in std::iter::once(address).chain(original) {
+                if !a.is_empty() && !addresses.contains(&a) {
+                    addresses.push(a);
                 }
             }
         }
-        let now = time::now();
-        for a in &addresses {
-            policy::update_address(&tx, policy, a, &now)?;
-        }
-        tx.commit()?;
-        Ok(Recorded::New {
-            message,
-            events: verdict.recipients.len(),
-        })
     }
+    let now = time::now();
+    for a in &addresses {
+        policy::update_address(tx, policy, a, &now)?;
+    }
+    Ok(Recorded::New {
+        message,
+        events: verdict.recipients.len(),
+    })
 }
 
 fn joined(items: &[String]) -> Option<String> {
@@ -406,6 +498,55 @@ mod tests {
             }],
             ..Verdict::default()
         }
+    }
+
+    #[test]
+    fn a_batch_commits_what_it_recorded_and_drops_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let mut s = Store::open(&path, 1000).unwrap();
+        let meta = |n: u8| MessageMeta {
+            file: format!("{n}.M1P1.host"),
+            arrived_at: time::now(),
+            content_hash: ContentHash::of(&[n]),
+            ..MessageMeta::default()
+        };
+        let p = Policy::default();
+        let count = |sql: &str| -> i64 {
+            // Another connection, as a delivery or an admin would see the database.
+            let other = Connection::open(&path).unwrap();
+            other.query_row(sql, [], |r| r.get(0)).unwrap()
+        };
+        let mut batch = s.batch().unwrap();
+        assert!(matches!(
+            batch.record(&meta(1), &bounce(), &p).unwrap(),
+            Recorded::New { events: 1, .. }
+        ));
+        // A duplicate inside the batch is found as one across transactions is.
+        assert!(matches!(
+            batch.record(&meta(1), &bounce(), &p).unwrap(),
+            Recorded::Duplicate { .. }
+        ));
+        assert_eq!(
+            count("SELECT count(*) FROM messages"),
+            0,
+            "not yet committed"
+        );
+        batch.commit_and_continue().unwrap();
+        assert_eq!(count("SELECT count(*) FROM messages"), 1);
+        assert_eq!(count("SELECT count(*) FROM suppressions"), 1);
+        batch.record(&meta(2), &bounce(), &p).unwrap();
+        drop(batch);
+        assert_eq!(count("SELECT count(*) FROM messages"), 1, "rolled back");
+        let mut batch = s.batch().unwrap();
+        batch.record(&meta(2), &bounce(), &p).unwrap();
+        batch.commit().unwrap();
+        assert_eq!(count("SELECT count(*) FROM messages"), 2);
+        // The store goes on as before.
+        assert!(matches!(
+            s.record(&meta(3), &bounce(), &p).unwrap(),
+            Recorded::New { .. }
+        ));
     }
 
     #[test]

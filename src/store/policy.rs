@@ -16,7 +16,7 @@
 //! never undo it; only a new one can.
 
 use crate::store::time;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 /// Default soft reasons: failures that are about the address itself (REASONS.md), not about
@@ -338,7 +338,7 @@ pub fn override_of(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result
 /// is left as it is without reading the address's history: recording stays fast for an
 /// address that keeps bouncing for years. [`reevaluate`] always reads it.
 pub fn update_address(
-    tx: &Transaction,
+    tx: &Connection,
     policy: &Policy,
     address: &str,
     now: &str,
@@ -362,7 +362,7 @@ pub fn update_address(
 /// days (all of them when soft suppressions last until removed by hand); sender-side
 /// failures, delays and auto-replies never count.
 pub fn reevaluate(
-    tx: &Transaction,
+    tx: &Connection,
     policy: &Policy,
     address: &str,
     now: &str,
@@ -449,7 +449,7 @@ pub fn reevaluate(
 
 /// Replace the row only when it changes, so an unchanged re-evaluation writes nothing.
 fn write_suppression(
-    tx: &Transaction,
+    tx: &Connection,
     address: &str,
     domain: &str,
     s: Option<&Suppression>,

@@ -4,10 +4,9 @@
 //! classified as rebound-lda would (envelope sender from `Return-Path:` or the mbox postmark,
 //! recipient from `Delivered-To:` / `X-Original-To:`) and recorded as the LDA records
 //! (`Store::batch`: the same code, many messages a transaction), keyed by the SHA-256 of its
-//! bytes: running an import
-//! twice, or over files the agent already recorded, changes nothing. This is how the
-//! mailbox dovecot-lda filled before rebound is taken over, and how the database catches up
-//! after a failed write. A progress bar on a terminal, quiet otherwise, a summary at the end.
+//! bytes: running an import twice, or over files the agent already recorded, changes
+//! nothing. This is how the mailbox dovecot-lda filled before rebound is taken over, and how
+//! the database catches up after a failed write. A progress bar on a terminal, quiet otherwise, a summary at the end.
 
 use super::{Access, Global};
 use crate::classify::{self, Context, Kind, Verdict};

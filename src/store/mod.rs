@@ -273,7 +273,8 @@ impl Store {
     /// `messages` row, one `events` row per reported recipient, then the suppression of every
     /// address named (final and original) re-evaluated by `policy::update_address` in the
     /// same transaction. A message whose `content_hash` is already stored is a no-op reported
-    /// as `Recorded::Duplicate`. Used by rebound-lda after filing and by `rebound import`.
+    /// as `Recorded::Duplicate`. Used by rebound-lda after filing; `rebound import` records
+    /// the same way through [`Store::batch`], many messages a transaction.
     pub fn record(
         &mut self,
         meta: &MessageMeta,

@@ -10,6 +10,7 @@ pub mod import;
 pub mod list;
 pub mod output;
 pub mod parse;
+pub mod pipeline;
 pub mod prune;
 pub mod rebuild;
 pub mod show;

@@ -5,20 +5,17 @@
 //! messages gives one line per message, named `FILE#N`. Only the bounded prefix the
 //! classifier looks at is read from a plain file. `--explain` prints the verdict readably.
 //!
-//! Messages are classified on as many threads as the machine gives this process (`--jobs`):
-//! this thread reads, the workers classify and render, one writer prints in input order, so
-//! the output is the same, byte for byte, whatever the number of jobs.
+//! Messages are classified on as many threads as the machine gives this process (`--jobs`,
+//! `super::pipeline`): the output is the same, byte for byte, whatever the number of jobs.
 
+use super::pipeline;
 use crate::classify::message::MAX_BYTES;
 use crate::classify::{self, Context, Verdict};
 use crate::mbox;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,10 +31,6 @@ pub struct Args {
     pub jobs: Option<NonZeroUsize>,
 }
 
-/// Reading a file is about a sixth of a message's work (perf: open, read, close), so one
-/// reader keeps six to eight workers busy; more would wait for it.
-const MAX_JOBS: usize = 8;
-
 #[derive(Serialize)]
 struct Line<'a> {
     file: &'a str,
@@ -46,152 +39,32 @@ struct Line<'a> {
 }
 
 pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
-    let jobs = match args.jobs {
-        Some(n) => n.get(),
-        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS)),
-    };
-    if jobs == 1 {
-        return sequential(args, ctx);
-    }
-    parallel(args, ctx, jobs)
-}
-
-/// Everything on this thread: read, classify, print.
-fn sequential(args: &Args, ctx: &Context) -> anyhow::Result<()> {
-    let mut out = stdout_writer();
-    let mut rendered = Vec::new();
-    each_message(&args.paths, |label, raw| {
-        rendered.clear();
-        let verdict = classify::classify(raw, ctx);
-        render(&mut rendered, args.explain, label, &verdict)?;
-        out.write_all(&rendered)?;
-        Ok(())
-    })?;
+    let jobs = args
+        .jobs
+        .map_or_else(pipeline::default_jobs, NonZeroUsize::get);
+    // Block-buffered (not line-flushed): one write per 64 KiB of output.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    pipeline::ordered(
+        jobs,
+        |(_, raw): &(String, Vec<u8>)| raw.len(),
+        |feed| {
+            each_message(&args.paths, |label, raw| {
+                match feed((label.into(), raw.to_vec())) {
+                    true => Ok(()),
+                    // The output failed; its error is the one reported.
+                    false => Err(anyhow::anyhow!("output stopped")),
+                }
+            })
+        },
+        |(label, raw)| {
+            let mut rendered = Vec::new();
+            let verdict = classify::classify(&raw, ctx);
+            render(&mut rendered, args.explain, &label, &verdict).map(|()| rendered)
+        },
+        |rendered| Ok(out.write_all(&rendered?)?),
+    )?;
     out.flush()?;
     Ok(())
-}
-
-/// Block-buffered stdout (not line-flushed): one write per 64 KiB of output.
-fn stdout_writer() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
-    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
-}
-
-/// Messages read, waiting for a worker: a few at a time, so that handing them over (a
-/// thread wake-up each way) costs little beside classifying them.
-struct Batch {
-    seq: u64,
-    messages: Vec<(String, Vec<u8>)>,
-    bytes: usize,
-}
-
-/// A batch is handed over at this many messages or bytes, whichever comes first.
-const BATCH_MESSAGES: usize = 32;
-const BATCH_BYTES: usize = 1 << 20;
-
-/// `jobs` workers between this thread (the reader) and one writer. The reader blocks when
-/// `2 * jobs` batches wait (a batch: at most 32 messages of at most `MAX_BYTES` each, handed
-/// over once past 1 MiB), so memory stays bounded: the writer's reorder buffer holds only
-/// what the other workers finish while one is still on an earlier batch, and classifying
-/// any message takes milliseconds (bounded input, bounded work). A write error (stdout
-/// closed) ends the writer, then the workers, then the reader: no thread is left blocked.
-fn parallel(args: &Args, ctx: &Context, jobs: usize) -> anyhow::Result<()> {
-    let joined = |writer: std::thread::ScopedJoinHandle<'_, std::io::Result<()>>| {
-        writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("output thread panicked")))
-    };
-    std::thread::scope(|scope| {
-        let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2 * jobs);
-        let (done_tx, done_rx) = mpsc::channel::<(u64, std::io::Result<Vec<u8>>)>();
-        // A process may not get threads (RLIMIT_NPROC, a container's pids limit): it then
-        // works with fewer workers, or on this thread alone, rather than panic.
-        let Ok(writer) = std::thread::Builder::new().spawn_scoped(scope, move || {
-            let mut out = stdout_writer();
-            let mut waiting = BTreeMap::new();
-            let mut next = 0u64;
-            for (seq, rendered) in done_rx {
-                waiting.insert(seq, rendered);
-                while let Some(rendered) = waiting.remove(&next) {
-                    out.write_all(&rendered?)?;
-                    next += 1;
-                }
-            }
-            out.flush()
-        }) else {
-            return sequential(args, ctx);
-        };
-        let batch_rx = Arc::new(Mutex::new(batch_rx));
-        let mut workers = 0;
-        for _ in 0..jobs {
-            let batch_rx = Arc::clone(&batch_rx);
-            let done_tx = done_tx.clone();
-            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                loop {
-                    // The lock is held only while waiting for the next batch.
-                    let next = batch_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok(batch)) = next else { break };
-                    let mut rendered = Vec::new();
-                    let result = batch.messages.iter().try_for_each(|(label, raw)| {
-                        let verdict = classify::classify(raw, ctx);
-                        render(&mut rendered, args.explain, label, &verdict)
-                    });
-                    if done_tx
-                        .send((batch.seq, result.map(|()| rendered)))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-            if spawned.is_err() {
-                break;
-            }
-            workers += 1;
-        }
-        // Only the workers hold the channels now: when they are gone, so is the receiver,
-        // and when they are done, the writer's input ends.
-        drop(batch_rx);
-        drop(done_tx);
-        if workers == 0 {
-            // Nothing was written: the writer ends at once and lets go of stdout.
-            joined(writer)?;
-            return sequential(args, ctx);
-        }
-        let mut batch = Batch {
-            seq: 0,
-            messages: Vec::new(),
-            bytes: 0,
-        };
-        // A closed channel means the writer failed; its error is the one to report.
-        let hand_over = |batch: &mut Batch| {
-            let seq = batch.seq;
-            let full = std::mem::replace(
-                batch,
-                Batch {
-                    seq: seq + 1,
-                    messages: Vec::with_capacity(BATCH_MESSAGES),
-                    bytes: 0,
-                },
-            );
-            let _ = batch_tx.send(full);
-        };
-        let read = each_message(&args.paths, |label, raw| {
-            batch.messages.push((label.to_owned(), raw.to_vec()));
-            batch.bytes += raw.len();
-            if batch.messages.len() == BATCH_MESSAGES || batch.bytes >= BATCH_BYTES {
-                hand_over(&mut batch);
-            }
-            Ok(())
-        });
-        if !batch.messages.is_empty() {
-            hand_over(&mut batch);
-        }
-        drop(batch_tx);
-        let written = joined(writer);
-        read?;
-        written?;
-        Ok(())
-    })
 }
 
 /// One message's output: a JSON line, or the `--explain` text.

@@ -818,3 +818,55 @@ fn parse_without_threads_works_alone() {
     assert!(one.stdout.len() > 1000);
     assert!(alone.stdout == one.stdout, "output differs without threads");
 }
+
+/// `rebound import` records in the order it reads whatever the number of threads that
+/// classify: the same rows, ids included, from `--jobs 1` and `--jobs 3`, from a Maildir
+/// and from the samples of every format as plain files.
+#[test]
+fn import_does_not_depend_on_jobs() {
+    let site = Site::new();
+    site.fill();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples");
+    let md = site.maildir().display().to_string();
+    let dump = |db: &Path| -> Vec<String> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut rows = Vec::new();
+        for table in ["messages", "events", "suppressions", "soft_counts"] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+                .unwrap();
+            let n = stmt.column_count();
+            let mut q = stmt.query([]).unwrap();
+            while let Some(r) = q.next().unwrap() {
+                let cells: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect();
+                rows.push(format!("{table}: {}", cells.join("|")));
+            }
+        }
+        rows
+    };
+    let mut dumps = Vec::new();
+    for jobs in ["1", "3"] {
+        let db = site.dir.path().join(format!("jobs{jobs}.db"));
+        let mut args = vec!["import", "-q", "--jobs", jobs, md.as_str()];
+        let dirs: Vec<String> = ["rfc", "mta", "provider"]
+            .iter()
+            .map(|d| root.join(d).display().to_string())
+            .collect();
+        args.extend(dirs.iter().map(String::as_str));
+        let out = site.run_on(&db, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dumps.push(dump(&db));
+    }
+    assert!(dumps[0].len() > 100, "{}", dumps[0].len());
+    assert!(
+        dumps[0] == dumps[1],
+        "--jobs 3 recorded differently from --jobs 1"
+    );
+}

@@ -8,8 +8,9 @@
 //! nothing. This is how the mailbox dovecot-lda filled before rebound is taken over, and how
 //! the database catches up after a failed write. A progress bar on a terminal, quiet otherwise, a summary at the end.
 
-use super::{Access, Global};
-use crate::classify::{self, Context, Kind, Verdict};
+use super::{Access, Global, pipeline};
+use crate::classify::{self, Context};
+use crate::config::Config;
 use crate::exit::AdminExit;
 use crate::mbox;
 use crate::store::{ContentHash, MessageMeta, Recorded, time};
@@ -17,7 +18,7 @@ use anyhow::Context as _;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -35,6 +36,10 @@ pub struct Args {
     /// No progress bar even on a terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Classify on N threads (default: the CPUs this process may use, at most 8); messages
+    /// are recorded in the order they are read whatever N is.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
 }
 
 /// An import commits its records at most this many messages, or this long, apart.
@@ -91,9 +96,9 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
         )
     };
     let before = suppressed(store.conn())?;
-    // Each message is its own transaction (Store::record); checkpointing the WAL every
-    // 1000 pages as usual costs an fsync a few dozen messages. Let it grow while importing
-    // (one checkpoint at the end); the delivery agent's own connections are unaffected.
+    // Checkpointing the WAL every 1000 pages as usual would cost fsyncs all through a long
+    // import. Let it grow while importing (one checkpoint at the end); the delivery agent's
+    // own connections are unaffected.
     store
         .conn()
         .execute_batch("PRAGMA wal_autocheckpoint = 65536")?;
@@ -110,161 +115,58 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     let mut batch_start = Instant::now();
     let bar = progress(total, a.quiet);
     let start = Instant::now();
-    let mut sum = Summary::default();
     let verp = cfg.verp();
     let unquote = if a.no_unquote {
         mbox::Unquote::None
     } else {
         mbox::Unquote::Mboxrd
     };
-    // `prefix`: the first classify_bytes of the message (all of a small one); `hash` and
-    // `size` are of the whole message.
-    let mut record = |prefix: &[u8],
-                      hash: String,
-                      size: u64,
-                      file: String,
-                      folder: String,
-                      arrived_at: String,
-                      mbox_sender: Option<String>,
-                      sum: &mut Summary|
-     -> anyhow::Result<()> {
-        sum.messages += 1;
-        let ctx = context(prefix, mbox_sender, verp);
-        let verdict = match catch_unwind(AssertUnwindSafe(|| classify::classify(prefix, &ctx))) {
-            Ok(v) => v,
-            Err(_) => Verdict {
-                kind: Kind::Other,
-                detector: "panic".into(),
-                ..Verdict::default()
-            },
-        };
-        let meta = MessageMeta {
-            file,
-            folder,
-            arrived_at,
-            envelope_from: ctx.sender.clone(),
-            envelope_to: ctx.recipient.clone(),
-            size: Some(size),
-            content_hash: hash,
-        };
-        match batch.record(&meta, &verdict, &cfg.policy)? {
-            Recorded::New { .. } => {
-                sum.new += 1;
-                *sum.kinds.entry(verdict.kind.as_str()).or_default() += 1;
-            }
-            Recorded::Duplicate { .. } => sum.duplicates += 1,
-        }
-        batched += 1;
-        if batched >= BATCH_MESSAGES || batch_start.elapsed() >= BATCH_TIME {
-            batch.commit_and_continue()?;
-            batched = 0;
-            batch_start = Instant::now();
-        }
-        Ok(())
-    };
-    for src in &sources {
-        sum.files += 1;
-        let path = src.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut file = match std::fs::File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
-                sum.errors += 1;
-                continue;
-            }
-        };
-        let mtime = file
-            .metadata()
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        match src {
-            Source::Maildir { folder, .. } => {
-                let (prefix, hash, len) = match read_bounded(&mut file, cfg.classify_bytes) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
-                        sum.errors += 1;
-                        continue;
-                    }
-                };
-                let base = maildir_base(&name).to_string();
-                let at = maildir_time(&base)
-                    .or(mtime)
-                    .map(time::format)
-                    .unwrap_or_else(|| now.clone());
-                record(&prefix, hash, len, base, folder.clone(), at, None, &mut sum)?;
-            }
-            Source::File { .. } => {
-                let mut head = [0u8; 512];
-                let n = read_prefix(&mut file, &mut head);
-                let head = &head[..n];
-                let file = std::io::BufReader::new(std::io::Cursor::new(head.to_vec()).chain(file));
-                if mbox::is_mbox_file(path, head) {
-                    for (i, m) in mbox::Reader::new(file, unquote).enumerate() {
-                        match m {
-                            Ok(m) => {
-                                let at = m
-                                    .date()
-                                    .or(mtime)
-                                    .map(time::format)
-                                    .unwrap_or_else(|| now.clone());
-                                let sender = m.sender();
-                                let hash = ContentHash::of(&m.data);
-                                let len = m.data.len() as u64;
-                                record(
-                                    &m.data[..m.data.len().min(cfg.classify_bytes)],
-                                    hash,
-                                    len,
-                                    format!("{name}#{}", i + 1),
-                                    String::new(),
-                                    at,
-                                    sender,
-                                    &mut sum,
-                                )?;
-                            }
-                            Err(e) => {
-                                bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
-                                sum.errors += 1;
-                                break;
-                            }
-                        }
-                    }
-                } else if looks_like_message(head) {
-                    let mut file = file;
-                    let (prefix, hash, len) = match read_bounded(&mut file, cfg.classify_bytes) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
-                            sum.errors += 1;
-                            continue;
-                        }
-                    };
-                    let at = mtime.map(time::format).unwrap_or_else(|| now.clone());
-                    record(
-                        &prefix,
-                        hash,
-                        len,
-                        name.clone(),
-                        String::new(),
-                        at,
-                        None,
-                        &mut sum,
-                    )?;
-                } else {
-                    sum.skipped += 1;
+    let jobs = a
+        .jobs
+        .map_or_else(pipeline::default_jobs, NonZeroUsize::get);
+    // Read (files, errors, skipped) by the reading thread; recorded (messages, new,
+    // duplicates, kinds) here. Messages are recorded in the order they are read.
+    let mut read = Summary::default();
+    let mut sum = Summary::default();
+    pipeline::ordered(
+        jobs,
+        |found: &Found| found.prefix.len(),
+        |feed| read_sources(&sources, &cfg, unquote, &now, &bar, &mut read, feed),
+        |found| {
+            let ctx = context(&found.prefix, found.mbox_sender, verp);
+            let verdict = classify::classify(&found.prefix, &ctx);
+            let meta = MessageMeta {
+                file: found.file,
+                folder: found.folder,
+                arrived_at: found.arrived_at,
+                envelope_from: ctx.sender,
+                envelope_to: ctx.recipient,
+                size: Some(found.size),
+                content_hash: found.hash,
+            };
+            (meta, verdict)
+        },
+        |(meta, verdict)| {
+            sum.messages += 1;
+            match batch.record(&meta, &verdict, &cfg.policy)? {
+                Recorded::New { .. } => {
+                    sum.new += 1;
+                    *sum.kinds.entry(verdict.kind.as_str()).or_default() += 1;
                 }
+                Recorded::Duplicate { .. } => sum.duplicates += 1,
             }
-        }
-        bar.inc(size);
-        bar.set_message(format!("{} messages", sum.messages));
-    }
+            batched += 1;
+            if batched >= BATCH_MESSAGES || batch_start.elapsed() >= BATCH_TIME {
+                batch.commit_and_continue()?;
+                batched = 0;
+                batch_start = Instant::now();
+            }
+            Ok(())
+        },
+    )?;
+    sum.files = read.files;
+    sum.skipped = read.skipped;
+    sum.errors = read.errors;
     bar.finish_and_clear();
     batch.commit()?;
     store
@@ -319,6 +221,157 @@ pub fn run(g: &Global, a: &Args) -> anyhow::Result<AdminExit> {
     } else {
         AdminExit::Ok
     })
+}
+
+/// One message found on disk, read and hashed, waiting to be classified.
+struct Found {
+    /// The first classify_bytes of the message (all of a small one).
+    prefix: Vec<u8>,
+    /// SHA-256 and size of the whole message.
+    hash: String,
+    size: u64,
+    file: String,
+    folder: String,
+    arrived_at: String,
+    mbox_sender: Option<String>,
+}
+
+/// Read every source, in order, handing each message to `feed`; count files, unreadable
+/// ones (reported) and files that are not messages in `read`. Stops when `feed` says the
+/// recording side has stopped.
+fn read_sources(
+    sources: &[Source],
+    cfg: &Config,
+    unquote: mbox::Unquote,
+    now: &str,
+    bar: &indicatif::ProgressBar,
+    read: &mut Summary,
+    feed: &mut dyn FnMut(Found) -> bool,
+) -> anyhow::Result<()> {
+    let stopped = || anyhow::anyhow!("recording stopped");
+    let mut messages = 0u64;
+    for src in sources {
+        read.files += 1;
+        let path = src.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
+                read.errors += 1;
+                continue;
+            }
+        };
+        let mtime = file
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        match src {
+            Source::Maildir { folder, .. } => {
+                let (prefix, hash, len) = match read_bounded(&mut file, cfg.classify_bytes) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
+                        read.errors += 1;
+                        continue;
+                    }
+                };
+                let base = maildir_base(&name).to_string();
+                let at = maildir_time(&base)
+                    .or(mtime)
+                    .map(time::format)
+                    .unwrap_or_else(|| now.to_string());
+                messages += 1;
+                let found = Found {
+                    prefix,
+                    hash,
+                    size: len,
+                    file: base,
+                    folder: folder.clone(),
+                    arrived_at: at,
+                    mbox_sender: None,
+                };
+                if !feed(found) {
+                    return Err(stopped());
+                }
+            }
+            Source::File { .. } => {
+                let mut head = [0u8; 512];
+                let n = read_prefix(&mut file, &mut head);
+                let head = &head[..n];
+                let file = std::io::BufReader::new(std::io::Cursor::new(head.to_vec()).chain(file));
+                if mbox::is_mbox_file(path, head) {
+                    for (i, m) in mbox::Reader::new(file, unquote).enumerate() {
+                        match m {
+                            Ok(mut m) => {
+                                let at = m
+                                    .date()
+                                    .or(mtime)
+                                    .map(time::format)
+                                    .unwrap_or_else(|| now.to_string());
+                                let sender = m.sender();
+                                let hash = ContentHash::of(&m.data);
+                                let len = m.data.len() as u64;
+                                m.data.truncate(cfg.classify_bytes);
+                                messages += 1;
+                                let found = Found {
+                                    prefix: m.data,
+                                    hash,
+                                    size: len,
+                                    file: format!("{name}#{}", i + 1),
+                                    folder: String::new(),
+                                    arrived_at: at,
+                                    mbox_sender: sender,
+                                };
+                                if !feed(found) {
+                                    return Err(stopped());
+                                }
+                            }
+                            Err(e) => {
+                                bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
+                                read.errors += 1;
+                                break;
+                            }
+                        }
+                    }
+                } else if looks_like_message(head) {
+                    let mut file = file;
+                    let (prefix, hash, len) = match read_bounded(&mut file, cfg.classify_bytes) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
+                            read.errors += 1;
+                            continue;
+                        }
+                    };
+                    messages += 1;
+                    let found = Found {
+                        prefix,
+                        hash,
+                        size: len,
+                        file: name.clone(),
+                        folder: String::new(),
+                        arrived_at: mtime.map(time::format).unwrap_or_else(|| now.to_string()),
+                        mbox_sender: None,
+                    };
+                    if !feed(found) {
+                        return Err(stopped());
+                    }
+                } else {
+                    read.skipped += 1;
+                }
+            }
+        }
+        bar.inc(size);
+        bar.set_message(format!("{messages} messages"));
+    }
+    Ok(())
 }
 
 fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {

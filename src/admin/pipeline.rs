@@ -13,6 +13,7 @@
 //! container's pids limit) does everything on the calling thread, as `jobs == 1` does.
 
 use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -50,7 +51,9 @@ where
     let mut produce = Some(produce);
     let threaded = std::thread::scope(|scope| {
         let (batch_tx, batch_rx) = mpsc::sync_channel::<(u64, Vec<T>)>(2 * jobs);
-        let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<R>)>();
+        // None: the worker panicked on that batch (its results are lost, so nothing after
+        // it may be consumed either).
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Option<Vec<R>>)>();
         let batch_rx = Arc::new(Mutex::new(batch_rx));
         let mut workers = 0;
         for _ in 0..jobs {
@@ -62,8 +65,10 @@ where
                     // The lock is held only while waiting for the next batch.
                     let next = batch_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((seq, items))) = next else { break };
-                    let results = items.into_iter().map(work).collect();
-                    if done_tx.send((seq, results)).is_err() {
+                    let results = catch_unwind(AssertUnwindSafe(|| {
+                        items.into_iter().map(work).collect::<Vec<R>>()
+                    }));
+                    if done_tx.send((seq, results.ok())).is_err() {
                         break;
                     }
                 }
@@ -116,6 +121,10 @@ where
             waiting.insert(seq, results);
             while let Some(results) = waiting.remove(&next) {
                 next += 1;
+                let Some(results) = results else {
+                    consumed = Err(anyhow::anyhow!("a classifying thread panicked"));
+                    break 'results;
+                };
                 for r in results {
                     consumed = consume(r);
                     if consumed.is_err() {
@@ -154,4 +163,85 @@ fn alone<T, R>(
     });
     consumed?;
     produced
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(jobs: usize, n: u32, fail_at: Option<u32>) -> (anyhow::Result<()>, Vec<u32>, u32) {
+        let mut got = Vec::new();
+        let mut produced = 0;
+        let result = ordered(
+            jobs,
+            |i: &u32| *i as usize * 1000,
+            |feed| {
+                for i in 0..n {
+                    produced = i + 1;
+                    if !feed(i) {
+                        anyhow::bail!("stopped at {i}");
+                    }
+                }
+                Ok(())
+            },
+            |i| i * 2,
+            |r| {
+                if Some(r / 2) == fail_at {
+                    anyhow::bail!("consumer failed at {}", r / 2);
+                }
+                got.push(r);
+                Ok(())
+            },
+        );
+        (result, got, produced)
+    }
+
+    #[test]
+    fn results_come_in_order_whatever_the_jobs() {
+        let want: Vec<u32> = (0..1000).map(|i| i * 2).collect();
+        for jobs in [1, 2, 3, 8] {
+            let (result, got, _) = run(jobs, 1000, None);
+            assert!(result.is_ok(), "{jobs}");
+            assert_eq!(got, want, "jobs {jobs}");
+        }
+    }
+
+    #[test]
+    fn a_consumer_error_stops_the_producer_and_wins() {
+        for jobs in [1, 2, 4] {
+            let (result, got, produced) = run(jobs, 100_000, Some(500));
+            let e = result.unwrap_err().to_string();
+            assert_eq!(e, "consumer failed at 500", "jobs {jobs}");
+            assert_eq!(got.len(), 500);
+            // The producer stopped soon after: what the channels and workers held, no more.
+            assert!(produced < 5_000, "jobs {jobs}: produced {produced}");
+        }
+    }
+
+    #[test]
+    fn a_panicking_worker_is_an_error_not_a_hang() {
+        let mut got = Vec::new();
+        let result = ordered(
+            2,
+            |_: &u32| 1,
+            |feed| {
+                for i in 0..1000 {
+                    if !feed(i) {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            |i| {
+                assert!(i != 700, "a bug in a classifier");
+                i
+            },
+            |r| {
+                got.push(r);
+                Ok(())
+            },
+        );
+        assert!(result.unwrap_err().to_string().contains("panicked"));
+        assert!(got.len() < 700 && got.iter().enumerate().all(|(i, r)| *r == i as u32));
+    }
 }

@@ -6,7 +6,8 @@
 //! (`Store::batch`: the same code, many messages a transaction), keyed by the SHA-256 of its
 //! bytes: running an import twice, or over files the agent already recorded, changes
 //! nothing. This is how the mailbox dovecot-lda filled before rebound is taken over, and how
-//! the database catches up after a failed write. A progress bar on a terminal, quiet otherwise, a summary at the end.
+//! the database catches up after a failed write. A progress bar on a terminal, quiet
+//! otherwise, a summary at the end.
 
 use super::{Access, Global, pipeline};
 use crate::classify::{self, Context};
@@ -248,8 +249,12 @@ fn read_sources(
     read: &mut Summary,
     feed: &mut dyn FnMut(Found) -> bool,
 ) -> anyhow::Result<()> {
-    let stopped = || anyhow::anyhow!("recording stopped");
     let mut messages = 0u64;
+    let mut send = |found: Found| match feed(found) {
+        true => Ok(()),
+        // Recording failed; its error is the one reported.
+        false => Err(anyhow::anyhow!("recording stopped")),
+    };
     for src in sources {
         read.files += 1;
         let path = src.path();
@@ -288,7 +293,7 @@ fn read_sources(
                     .map(time::format)
                     .unwrap_or_else(|| now.to_string());
                 messages += 1;
-                let found = Found {
+                send(Found {
                     prefix,
                     hash,
                     size: len,
@@ -296,10 +301,7 @@ fn read_sources(
                     folder: folder.clone(),
                     arrived_at: at,
                     mbox_sender: None,
-                };
-                if !feed(found) {
-                    return Err(stopped());
-                }
+                })?;
             }
             Source::File { .. } => {
                 let mut head = [0u8; 512];
@@ -320,7 +322,7 @@ fn read_sources(
                                 let len = m.data.len() as u64;
                                 m.data.truncate(cfg.classify_bytes);
                                 messages += 1;
-                                let found = Found {
+                                send(Found {
                                     prefix: m.data,
                                     hash,
                                     size: len,
@@ -328,10 +330,7 @@ fn read_sources(
                                     folder: String::new(),
                                     arrived_at: at,
                                     mbox_sender: sender,
-                                };
-                                if !feed(found) {
-                                    return Err(stopped());
-                                }
+                                })?;
                             }
                             Err(e) => {
                                 bar.suspend(|| eprintln!("rebound: {}: {e}", path.display()));
@@ -351,7 +350,7 @@ fn read_sources(
                         }
                     };
                     messages += 1;
-                    let found = Found {
+                    send(Found {
                         prefix,
                         hash,
                         size: len,
@@ -359,10 +358,7 @@ fn read_sources(
                         folder: String::new(),
                         arrived_at: mtime.map(time::format).unwrap_or_else(|| now.to_string()),
                         mbox_sender: None,
-                    };
-                    if !feed(found) {
-                        return Err(stopped());
-                    }
+                    })?;
                 } else {
                     read.skipped += 1;
                 }

@@ -44,6 +44,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     busy_timeout: Duration,
+    /// The schema version as `open` found or left it: what `record` and `batch` check,
+    /// without asking SQLite again in every delivery.
+    version: i64,
 }
 
 /// What the store needs to know about a filed message besides its verdict.
@@ -154,6 +157,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             busy_timeout,
+            version: 0,
         };
         store.retry_busy(|s| s.prepare())?;
         Ok(store)
@@ -172,7 +176,8 @@ impl Store {
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;",
         )?;
         let known = schema::MIGRATIONS.len() as i64;
-        if self.user_version()? < known {
+        self.version = self.user_version()?;
+        if self.version < known {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -187,6 +192,7 @@ impl Store {
                 tx.execute_batch(&format!("PRAGMA user_version = {known}"))?;
             }
             tx.commit()?;
+            self.version = current.max(known);
         }
         Ok(())
     }
@@ -288,11 +294,10 @@ impl Store {
     /// Refuse a database a newer rebound has migrated past what this one knows.
     fn check_schema(&self) -> Result<()> {
         let known = schema::MIGRATIONS.len() as i64;
-        let found = self.schema_version()?;
-        if found > known {
+        if self.version > known {
             return Err(Error::Schema {
                 path: self.path.clone(),
-                found,
+                found: self.version,
                 known,
             });
         }
@@ -548,6 +553,29 @@ mod tests {
             s.record(&meta(3), &bounce(), &p).unwrap(),
             Recorded::New { .. }
         ));
+    }
+
+    #[test]
+    fn a_database_of_a_newer_rebound_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        drop(Store::open(&path, 1000).unwrap());
+        let newer = schema::MIGRATIONS.len() as i64 + 1;
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!("PRAGMA user_version = {newer}"))
+            .unwrap();
+        let mut s = Store::open(&path, 1000).unwrap();
+        let meta = MessageMeta {
+            content_hash: ContentHash::of(b"x"),
+            ..MessageMeta::default()
+        };
+        let refused =
+            |r: Result<()>| matches!(r, Err(Error::Schema { found, .. }) if found == newer);
+        assert!(refused(
+            s.record(&meta, &bounce(), &Policy::default()).map(|_| ())
+        ));
+        assert!(refused(s.batch().map(|_| ())));
     }
 
     #[test]
